@@ -1,0 +1,55 @@
+/**
+ * Machine-readable codes carried by every {@link PruneError}. Switch on `error.code`, never on
+ * the message text (messages may be reworded between versions).
+ */
+export type PruneErrorCode =
+  /** The value passed as a model is not a tf.LayersModel (a GraphModel, a plain object...). */
+  | 'NOT_A_LAYERS_MODEL'
+  /** The model has no known input shape yet, so its layers have no weights. */
+  | 'MODEL_NOT_BUILT'
+  /** A removal plan names a group id that `analyze(model)` does not report. */
+  | 'UNKNOWN_GROUP'
+  /** A removal plan targets a group that `analyze(model)` reports as not prunable. */
+  | 'GROUP_NOT_PRUNABLE'
+  /** A channel index is not an integer in `[0, group.size)`. */
+  | 'INDEX_OUT_OF_RANGE'
+  /** The same channel index appears twice for one group. */
+  | 'DUPLICATE_INDEX'
+  /** A removal plan would leave a group with no channel at all. */
+  | 'REMOVES_ALL_CHANNELS'
+  /** A layer class cannot be rebuilt because it is not registered for serialization. */
+  | 'UNREGISTERED_LAYER'
+  /** An option is missing, of the wrong type or out of range. */
+  | 'INVALID_OPTION'
+  /** The requested TF.js backend is not available on this host. */
+  | 'BACKEND_UNAVAILABLE'
+  /** A bug in tfjs-prune itself: an internal consistency check failed. Please report it. */
+  | 'INTERNAL';
+
+/**
+ * The one error class of tfjs-prune. Every refusal throws a `PruneError` whose `code` says what
+ * kind of problem it is and whose message says what happened, what was expected and how to fix
+ * it. Nothing is mutated when a `PruneError` is thrown.
+ *
+ * @example
+ * ```ts
+ * import { prune, PruneError } from 'tfjs-prune';
+ * try {
+ *   prune(model, { conv2d_1: [0, 0] });
+ * } catch (e) {
+ *   if (e instanceof PruneError && e.code === 'DUPLICATE_INDEX') console.warn(e.message);
+ * }
+ * ```
+ */
+export class PruneError extends Error {
+  /** What kind of problem this is; stable across versions. */
+  readonly code: PruneErrorCode;
+
+  constructor(code: PruneErrorCode, message: string) {
+    super(message);
+    this.name = 'PruneError';
+    this.code = code;
+    // Keep `instanceof` working when compiled to ES5-style classes.
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
