@@ -1,0 +1,65 @@
+import type * as tf from '@tensorflow/tfjs';
+import { resolveModel } from '../graph/resolve-model';
+import { keepPositions } from './keep-positions';
+import { rebuildModel } from './rebuild-model';
+import { sliceLayer, type NamedWeight } from './slice-layer';
+import { validateRemovals, type Removals } from './validate-removals';
+
+/** Short name of a layer weight: `conv2d_1/kernel` -> `kernel`. */
+function shortName(w: tf.LayerVariable): string {
+  const full = w.originalName ?? w.name;
+  return full.slice(full.lastIndexOf('/') + 1).replace(/_\d+$/, '');
+}
+
+/**
+ * Removes channels for real and returns a new, smaller `tf.LayersModel`. `removals` maps group
+ * ids (from {@link analyze}) to channel indices; every layer of each group shrinks together:
+ * producers lose output units or filters, pass-through layers (BN, PReLU, depthwise) lose the
+ * matching slices, consumers lose the matching input rows (NHWC order after a `Flatten`).
+ *
+ * The new model computes what the original computes with the removed channels' consumer input
+ * weights set to zero. It is not compiled (compile it before training) and loads without this
+ * library. The input model is not modified and stays usable. The plan is validated before any
+ * work; a bad plan throws a {@link PruneError}.
+ *
+ * @example
+ * ```ts
+ * import { analyze, prune } from 'tfjs-prune';
+ *
+ * const { groups } = analyze(model);
+ * const conv = groups.find((g) => g.prunable)!;
+ * const smaller = prune(model, { [conv.id]: [0, 3] }); // drop channels 0 and 3 of that group
+ * smaller.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+ * ```
+ */
+export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel {
+  const resolved = resolveModel(model);
+  const removed = validateRemovals(resolved, removals);
+  const { flow } = resolved;
+
+  const nodeOf = new Map(flow.graph.nodes.map((n) => [n.name, n]));
+  const patches = new Map<string, Record<string, unknown>>();
+  const sliced = new Map<string, tf.Tensor[]>();
+  const created: tf.Tensor[] = [];
+  try {
+    for (const layer of model.layers) {
+      const node = nodeOf.get(layer.name);
+      if (!node || node.callCount > 1) continue;
+      const keep = {
+        input: node.inputs.length === 1 ? keepPositions(flow, node.inputs[0], removed) : null,
+        output: node.outputs.length === 1 ? keepPositions(flow, node.outputs[0], removed) : null,
+      };
+      if (keep.input === null && keep.output === null) continue;
+      const weights: NamedWeight[] = layer.weights.map((w, i) => ({ name: shortName(w), value: layer.getWeights()[i] }));
+      const slice = sliceLayer(node.className, layer.name, layer.getConfig() as Record<string, unknown>, weights, keep);
+      if (Object.keys(slice.config).length > 0) patches.set(layer.name, slice.config);
+      slice.weights.forEach((t, i) => {
+        if (t !== weights[i].value) created.push(t);
+      });
+      sliced.set(layer.name, slice.weights);
+    }
+    return rebuildModel(model, patches, (layer) => sliced.get(layer.name) ?? layer.getWeights());
+  } finally {
+    created.forEach((t) => t.dispose());
+  }
+}

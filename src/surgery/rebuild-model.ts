@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import { PruneError } from '../errors';
+
+/** A config entry of one layer inside a model config. */
+interface LayerEntry {
+  className: string;
+  config: Record<string, unknown> & { name?: string; layers?: LayerEntry[] };
+}
+
+type ModelConfig = { layers: LayerEntry[] } & Record<string, unknown>;
+
+function classNamesOf(entries: LayerEntry[], out: Set<string>): Set<string> {
+  for (const e of entries) {
+    out.add(e.className);
+    if (Array.isArray(e.config.layers)) classNamesOf(e.config.layers, out);
+  }
+  return out;
+}
+
+/**
+ * Builds a new, independent model from `model`'s config with per-layer config patches, then
+ * loads `weightsFor(layerName)` into each layer. The input model is only read.
+ */
+export function rebuildModel(
+  model: tf.LayersModel,
+  patches: Map<string, Record<string, unknown>>,
+  weightsFor: (layer: tf.layers.Layer) => tf.Tensor[],
+): tf.LayersModel {
+  const config = JSON.parse(JSON.stringify(model.getConfig())) as ModelConfig;
+  for (const entry of config.layers) {
+    const patch = patches.get(entry.config.name as string);
+    if (patch) Object.assign(entry.config, patch);
+  }
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap;
+  for (const cls of classNamesOf(config.layers, new Set())) {
+    if (!(cls in registered)) {
+      throw new PruneError(
+        'UNREGISTERED_LAYER',
+        `Layer class '${cls}' is not registered with TF.js serialization, so the pruned model cannot be rebuilt. ` +
+          `Register it with tf.serialization.registerClass(${cls}) (it needs a static className and getConfig()).`,
+      );
+    }
+  }
+  const isSequential = model.getClassName() === 'Sequential';
+  type FromConfig = (cls: unknown, config: unknown, customObjects: object, fastWeightInit: boolean) => tf.LayersModel;
+  const fromConfig = (isSequential ? tf.Sequential.fromConfig : tf.LayersModel.fromConfig) as unknown as FromConfig;
+  const rebuilt = fromConfig(isSequential ? tf.Sequential : tf.LayersModel, config, {}, true);
+  for (const layer of model.layers) {
+    const target = rebuilt.getLayer(layer.name);
+    const weights = weightsFor(layer);
+    const expected = target.weights.map((w) => w.shape);
+    const mismatch = weights.length !== expected.length || weights.some((w, i) => !tf.util.arraysEqual(w.shape, expected[i] as number[]));
+    if (mismatch) {
+      rebuilt.dispose();
+      throw new PruneError(
+        'INTERNAL',
+        `Rebuilt layer '${layer.name}' expects weights of shapes ${JSON.stringify(expected)} but surgery produced ${JSON.stringify(weights.map((w) => w.shape))}.`,
+      );
+    }
+    if (weights.length > 0) target.setWeights(weights);
+  }
+  return rebuilt;
+}

@@ -1,0 +1,60 @@
+import { PruneError } from '../errors';
+import type { ResolvedModel } from '../graph/resolve-model';
+
+/** Channel indices to remove, per group id (as reported by `analyze(model)`). */
+export type Removals = Record<string, readonly number[]>;
+
+/**
+ * Checks a removal plan against the model's groups and returns the class roots to remove.
+ * Throws a {@link PruneError} for the first problem found; nothing is modified.
+ */
+export function validateRemovals(resolved: ResolvedModel, removals: unknown): Set<number> {
+  if (removals === null || typeof removals !== 'object' || Array.isArray(removals)) {
+    throw new PruneError(
+      'INVALID_OPTION',
+      `\`removals\` must be an object mapping group ids to arrays of channel indices, e.g. { conv2d_1: [0, 5] }; got ${Array.isArray(removals) ? 'an array' : String(removals)}.`,
+    );
+  }
+  const removed = new Set<number>();
+  for (const [id, indices] of Object.entries(removals as Record<string, unknown>)) {
+    const group = resolved.groupById.get(id);
+    if (!group) {
+      const known = resolved.groups.filter((g) => g.prunable).map((g) => g.id);
+      throw new PruneError(
+        'UNKNOWN_GROUP',
+        `No pruning group has id '${id}'. Group ids are the names of their first producer layer; prunable groups of this model: ${known.length > 0 ? known.join(', ') : '(none)'}. Call analyze(model) to list them.`,
+      );
+    }
+    if (!Array.isArray(indices)) {
+      throw new PruneError('INVALID_OPTION', `removals['${id}'] must be an array of channel indices; got ${typeof indices}.`);
+    }
+    if (indices.length === 0) continue;
+    if (!group.prunable) {
+      throw new PruneError(
+        'GROUP_NOT_PRUNABLE',
+        `Group '${id}' cannot be pruned: ${group.reason}. Remove it from the plan (analyze(model) reports prunable: false for it).`,
+      );
+    }
+    const seen = new Set<number>();
+    for (const i of indices) {
+      if (!Number.isInteger(i) || i < 0 || i >= group.size) {
+        throw new PruneError(
+          'INDEX_OUT_OF_RANGE',
+          `removals['${id}'] contains ${String(i)}, but group '${id}' has ${group.size} channels: indices must be integers in [0, ${group.size - 1}].`,
+        );
+      }
+      if (seen.has(i)) {
+        throw new PruneError('DUPLICATE_INDEX', `removals['${id}'] lists channel ${i} more than once; list each channel to remove once.`);
+      }
+      seen.add(i);
+    }
+    if (seen.size === group.size) {
+      throw new PruneError(
+        'REMOVES_ALL_CHANNELS',
+        `removals['${id}'] removes all ${group.size} channels of group '${id}', which would disconnect the model. Keep at least one channel.`,
+      );
+    }
+    for (const i of seen) removed.add(group.classRoots[i]);
+  }
+  return removed;
+}
