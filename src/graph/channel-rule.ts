@@ -1,4 +1,5 @@
 import { match, P } from 'ts-pattern';
+import { layerConfig } from '../model/layer-config';
 import type { GraphNode } from './layer-graph';
 
 /**
@@ -83,7 +84,7 @@ const describe = (node: GraphNode): string => `'${node.name}' (${node.className}
  * that names the layer and says why: unknown is never guessed.
  */
 export function channelRule(node: GraphNode): ChannelRule {
-  const config = node.layer.getConfig() as Config;
+  const config = layerConfig(node.layer);
   const rank = node.inputShapes[0]?.length ?? 0;
   if (node.callCount > 1) {
     return { type: 'barrier', reason: `layer ${describe(node)} is shared (applied ${node.callCount} times); shared layers are not supported yet` };

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { resolveModel } from '../graph/resolve-model';
+import { layerConfig } from '../model/layer-config';
 import { keepPositions } from './keep-positions';
 import { rebuildModel } from './rebuild-model';
 import { sliceLayer, type NamedWeight } from './slice-layer';
@@ -51,7 +52,7 @@ export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel
       };
       if (keep.input === null && keep.output === null) continue;
       const weights: NamedWeight[] = layer.weights.map((w, i) => ({ name: shortName(w), value: layer.getWeights()[i] }));
-      const slice = sliceLayer(node.className, layer.name, layer.getConfig() as Record<string, unknown>, weights, keep);
+      const slice = sliceLayer(node.className, layer.name, layerConfig(layer), weights, keep);
       if (Object.keys(slice.config).length > 0) patches.set(layer.name, slice.config);
       slice.weights.forEach((t, i) => {
         if (t !== weights[i].value) created.push(t);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { PruneError } from '../errors';
+import { layerConfig } from '../model/layer-config';
 
 /** A config entry of one layer inside a model config. */
 interface LayerEntry {
@@ -28,8 +29,12 @@ export function rebuildModel(
 ): tf.LayersModel {
   const config = JSON.parse(JSON.stringify(model.getConfig())) as ModelConfig;
   for (const entry of config.layers) {
-    const patch = patches.get(entry.config.name as string);
-    if (patch) Object.assign(entry.config, patch);
+    const name = entry.config.name as string;
+    // Fields TF.js's getConfig() forgets (see layerConfig), then the surgery's edits.
+    for (const [key, value] of Object.entries(layerConfig(model.getLayer(name)))) {
+      if (!(key in entry.config)) entry.config[key] = value;
+    }
+    Object.assign(entry.config, patches.get(name));
   }
   const registered = tf.serialization.SerializationMap.getMap().classNameMap;
   for (const cls of classNamesOf(config.layers, new Set())) {

@@ -20,7 +20,7 @@ function inputAxis(className: string, weightName: string, rank: number): number 
 export async function zeroedReference(model: tf.LayersModel, removals: Removals): Promise<tf.LayersModel> {
   const resolved = resolveModel(model);
   const removed = validateRemovals(resolved, removals);
-  const copy = await cloneModel(model);
+  const copy = await cloneModel(model, { restoreDepthMultiplier: true });
   resolved.flow.graph.nodes.forEach((node, i) => {
     const rule = resolved.flow.rules[i];
     if (rule.type !== 'producer' || !rule.consumesInput) return;
