@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { match, P } from 'ts-pattern';
 import { PruneError } from '../errors';
+import { takeAlongAxis, type HostArray } from './take-along-axis';
 
 /** A weight of a layer with its short name (`kernel`, `bias`, `gamma`, `depthwise_kernel`...). */
 export interface NamedWeight {
@@ -18,14 +19,12 @@ export interface KeptChannels {
 export interface LayerSlice {
   /** Config fields to overwrite, e.g. `{ units: 12 }`. */
   readonly config: Record<string, unknown>;
-  /** New weights in the layer's weight order; new tensors or the input ones when unchanged. */
+  /** New weights in the layer's weight order: new tensors, or the input ones when unchanged. */
   readonly weights: tf.Tensor[];
 }
 
-/** Gathers `indices` along `axis`; returns `t` itself when nothing is removed. */
-function take(t: tf.Tensor, indices: Int32Array | null, axis: number): tf.Tensor {
-  return indices === null ? t : tf.gather(t, tf.tensor1d(indices, 'int32'), axis);
-}
+/** Kept indices along one axis of a weight (`null` indices: the axis is untouched). */
+type Cut = readonly [indices: Int32Array | null, axis: number];
 
 /** Channel `c` of a depthwise input becomes `c*m .. c*m+m-1`. */
 function expand(indices: Int32Array | null, m: number): Int32Array | null {
@@ -37,18 +36,19 @@ function expand(indices: Int32Array | null, m: number): Int32Array | null {
   return out;
 }
 
-function sliceWeights(weights: NamedWeight[], rule: (w: NamedWeight) => tf.Tensor): tf.Tensor[] {
-  return weights.map(rule);
-}
-
-function unexpected(className: string, layerName: string, what: string): never {
-  throw new PruneError('INTERNAL', `Surgery reached layer '${layerName}' (${className}) with an unexpected ${what}.`);
+/** Applies the cuts to a weight; returns the weight itself when no cut removes anything. */
+function applyCuts(w: tf.Tensor, cuts: Cut[]): tf.Tensor {
+  const active = cuts.filter(([indices]) => indices !== null) as Array<readonly [Int32Array, number]>;
+  if (active.length === 0) return w;
+  let host: HostArray = { values: w.dataSync() as HostArray['values'], shape: w.shape };
+  for (const [indices, axis] of active) host = takeAlongAxis(host, indices, axis);
+  return tf.tensor(host.values, host.shape, w.dtype);
 }
 
 /**
  * Slices one layer's weights and edits its config for the kept input and output channels.
  * Dispatches on the Keras class name; layers without channel-shaped weights are left as they are.
- * Runs inside `tf.tidy`: the returned new tensors are owned by the caller.
+ * Returned tensors that are not among the inputs are new and owned by the caller.
  */
 export function sliceLayer(
   className: string,
@@ -58,72 +58,55 @@ export function sliceLayer(
   keep: KeptChannels,
 ): LayerSlice {
   const { input, output } = keep;
-  if (input === null && output === null) return { config: {}, weights: weights.map((w) => w.value) };
-  let edited: Record<string, unknown> = {};
-  const sliced = tf.tidy(() => {
-    const result = match(className)
-      .with('Dense', (): LayerSlice => ({
-        config: output ? { units: output.length } : {},
-        weights: sliceWeights(weights, (w) =>
-          w.name === 'kernel' ? take(take(w.value, input, 0), output, 1) : take(w.value, output, 0),
-        ),
-      }))
-      .with(P.union('Conv1D', 'Conv2D', 'Conv3D'), (): LayerSlice => ({
-        config: output ? { filters: output.length } : {},
-        weights: sliceWeights(weights, (w) => {
-          const r = w.value.rank;
-          return w.name === 'kernel' ? take(take(w.value, input, r - 2), output, r - 1) : take(w.value, output, 0);
-        }),
-      }))
-      .with('Conv2DTranspose', (): LayerSlice => ({
-        // Kernel layout is [kh, kw, outChannels, inChannels].
-        config: output ? { filters: output.length } : {},
-        weights: sliceWeights(weights, (w) =>
-          w.name === 'kernel' ? take(take(w.value, output, 2), input, 3) : take(w.value, output, 0),
-        ),
-      }))
-      .with('SeparableConv2D', (): LayerSlice => {
-        const m = Number(config.depthMultiplier ?? 1);
-        return {
-          config: output ? { filters: output.length } : {},
-          weights: sliceWeights(weights, (w) =>
-            match(w.name)
-              .with('depthwise_kernel', () => take(w.value, input, 2))
-              .with('pointwise_kernel', () => take(take(w.value, expand(input, m), 2), output, 3))
-              .with('bias', () => take(w.value, output, 0))
-              .otherwise(() => unexpected(className, layerName, `weight '${w.name}'`)),
-          ),
-        };
-      })
-      .with('DepthwiseConv2D', (): LayerSlice => ({
-        config: {},
-        weights: sliceWeights(weights, (w) =>
-          w.name === 'depthwise_kernel' ? take(w.value, input, 2) : take(w.value, output, 0),
-        ),
-      }))
-      .with('BatchNormalization', (): LayerSlice => ({
-        // gamma (absent with scale: false), beta (absent with center: false), moving mean, variance.
-        config: {},
-        weights: sliceWeights(weights, (w) => take(w.value, input, 0)),
-      }))
-      .with('PReLU', (): LayerSlice => ({
-        // alpha has the input's shape without the batch axis; a shared channel axis has size 1.
-        config: {},
-        weights: sliceWeights(weights, (w) => {
-          const last = w.value.rank - 1;
-          return w.value.shape[last] === 1 ? w.value : take(w.value, input, last);
-        }),
-      }))
-      .with('Embedding', (): LayerSlice => ({
-        config: output ? { outputDim: output.length } : {},
-        weights: sliceWeights(weights, (w) => take(w.value, output, 1)),
-      }))
-      .otherwise((): LayerSlice => {
-        if (weights.length > 0) unexpected(className, layerName, 'channel removal (it has weights but no surgery rule)');
-        return { config: {}, weights: [] };
-      });
-    edited = result.config;
-    return result.weights;
-  });
-  return { config: edited, weights: sliced };
+  const unexpected = (what: string): never => {
+    throw new PruneError('INTERNAL', `Surgery reached layer '${layerName}' (${className}) with an unexpected ${what}.`);
+  };
+  const resize = (field: string): Record<string, unknown> => (output ? { [field]: output.length } : {});
+
+  // Per layer family: the config edit and, per weight, the axes to cut.
+  const [edit, cutsFor] = match(className)
+    .with('Dense', () => [resize('units'), (w: NamedWeight): Cut[] => (w.name === 'kernel' ? [[input, 0], [output, 1]] : [[output, 0]])] as const)
+    .with(P.union('Conv1D', 'Conv2D', 'Conv3D'), () => [
+      resize('filters'),
+      (w: NamedWeight): Cut[] => {
+        // Kernel layout [...spatial, in, out].
+        const r = w.value.rank;
+        return w.name === 'kernel' ? [[input, r - 2], [output, r - 1]] : [[output, 0]];
+      },
+    ] as const)
+    .with('Conv2DTranspose', () => [
+      resize('filters'),
+      // Kernel layout [kh, kw, out, in].
+      (w: NamedWeight): Cut[] => (w.name === 'kernel' ? [[output, 2], [input, 3]] : [[output, 0]]),
+    ] as const)
+    .with('SeparableConv2D', () => {
+      const m = Number(config.depthMultiplier ?? 1);
+      return [
+        resize('filters'),
+        (w: NamedWeight): Cut[] =>
+          match(w.name)
+            .with('depthwise_kernel', (): Cut[] => [[input, 2]])
+            .with('pointwise_kernel', (): Cut[] => [[expand(input, m), 2], [output, 3]])
+            .with('bias', (): Cut[] => [[output, 0]])
+            .otherwise(() => unexpected(`weight '${w.name}'`)),
+      ] as const;
+    })
+    .with('DepthwiseConv2D', () => [
+      {},
+      (w: NamedWeight): Cut[] => (w.name === 'depthwise_kernel' ? [[input, 2]] : [[output, 0]]),
+    ] as const)
+    // gamma (absent with scale: false), beta (absent with center: false), moving mean and variance.
+    .with('BatchNormalization', () => [{}, (): Cut[] => [[input, 0]]] as const)
+    // alpha has the input's shape without the batch axis; a shared channel axis has size 1.
+    .with('PReLU', () => [
+      {},
+      (w: NamedWeight): Cut[] => (w.value.shape[w.value.rank - 1] === 1 ? [] : [[input, w.value.rank - 1]]),
+    ] as const)
+    .with('Embedding', () => [resize('outputDim'), (): Cut[] => [[output, 1]]] as const)
+    .otherwise(() => {
+      if (weights.length > 0) unexpected('channel removal (it has weights but no surgery rule)');
+      return [{}, (): Cut[] => []] as const;
+    });
+
+  return { config: edit, weights: weights.map((w) => applyCuts(w.value, cutsFor(w))) };
 }
