@@ -3,9 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', target: 'es2020', esModuleInterop: true } }],
-  },
+  transform: { '^.+\\.ts$': '<rootDir>/tools/jest-esbuild-transform.js' },
   setupFilesAfterEnv: ['<rootDir>/test/setup-backend.ts'],
   testTimeout: 120000,
 };
