@@ -21,8 +21,8 @@ export interface ChannelFlow {
   /** Output channel of its producer that each atom is. */
   readonly atomChannel: number[];
   readonly classes: UnionFind;
-  /** Why a class (by root atom) cannot be removed; first reason wins. */
-  lockReason(atom: number): string | undefined;
+  /** Why the class of `atom` cannot be removed (every distinct reason, in the order found). */
+  lockReasons(atom: number): string[];
 }
 
 function lastDim(shape: Array<number | null>): number {
@@ -37,7 +37,7 @@ function opaque(n: number): Int32Array {
 /** Propagates channel maps through the graph in topological order. */
 export function traceChannels(graph: LayerGraph): ChannelFlow {
   const classes = new UnionFind();
-  const locks = new Map<number, string>();
+  const locks = new Map<number, string[]>();
   const atomNode: number[] = [];
   const atomChannel: number[] = [];
   const maps = new Map<string, Int32Array>();
@@ -46,17 +46,19 @@ export function traceChannels(graph: LayerGraph): ChannelFlow {
   const lock = (atom: number, reason: string): void => {
     if (atom === OPAQUE) return;
     const root = classes.find(atom);
-    if (!locks.has(root)) locks.set(root, reason);
+    const reasons = locks.get(root) ?? [];
+    if (!reasons.includes(reason)) reasons.push(reason);
+    locks.set(root, reasons);
   };
   const join = (a: number, b: number): void => {
     const ra = classes.find(a);
     const rb = classes.find(b);
     if (ra === rb) return;
-    const reason = locks.get(ra) ?? locks.get(rb);
+    const reasons = [...new Set([...(locks.get(ra) ?? []), ...(locks.get(rb) ?? [])])];
     const root = classes.union(ra, rb);
     locks.delete(ra);
     locks.delete(rb);
-    if (reason !== undefined) locks.set(root, reason);
+    if (reasons.length > 0) locks.set(root, reasons);
   };
   const mapOf = (key: string, shape: Array<number | null>): Int32Array => maps.get(key) ?? opaque(lastDim(shape));
 
@@ -137,6 +139,6 @@ export function traceChannels(graph: LayerGraph): ChannelFlow {
     atomNode,
     atomChannel,
     classes,
-    lockReason: (atom: number) => locks.get(classes.find(atom)),
+    lockReasons: (atom: number) => locks.get(classes.find(atom)) ?? [],
   };
 }

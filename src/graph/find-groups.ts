@@ -36,6 +36,7 @@ export function findGroups(flow: ChannelFlow): ResolvedGroup[] {
   const groupOfProducerRoot = new Map<number, ResolvedGroup>();
   const groups: ResolvedGroup[] = [];
   const groupOfClass = new Map<number, ResolvedGroup>();
+  const reasons = new Map<ResolvedGroup, Set<string>>();
   for (let a = 0; a < atomCount; a++) {
     const root = classes.find(a);
     const pRoot = producers.find(producerSet.get(atomNode[a]) as number);
@@ -49,12 +50,19 @@ export function findGroups(flow: ChannelFlow): ResolvedGroup[] {
       groupOfClass.set(root, group);
       group.classRoots.push(root);
       group.size++;
-      const reason = flow.lockReason(root);
-      if (reason !== undefined && group.prunable) {
-        group.prunable = false;
-        group.reason = reason;
+      const locked = flow.lockReasons(root);
+      if (locked.length > 0) {
+        const set = reasons.get(group) ?? new Set<string>();
+        locked.forEach((r) => set.add(r));
+        reasons.set(group, set);
       }
     }
+  }
+
+  // Every distinct reason, so the user sees them all at once.
+  for (const [group, set] of reasons) {
+    group.prunable = false;
+    group.reason = [...set].join('; ');
   }
 
   // Members, from each node's rule and the groups its tensors carry.
