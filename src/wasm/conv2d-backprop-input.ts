@@ -1,0 +1,87 @@
+import {
+  backend_util,
+  Conv2DBackpropInput,
+  type Conv2DBackpropInputAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { inputGradientPadding } from './backprop-padding';
+import { crop } from './crop';
+import { expectShape } from './expect-shape';
+import { insertZeros } from './insert-zeros';
+import { withWasmScope } from './with-wasm-scope';
+
+/**
+ * `Conv2DBackpropInput` for the wasm backend built on XNNPACK, faster than wasm's own kernel
+ * (a naive loop): the gradient of `conv2d` with respect to its input, also the forward pass of
+ * `conv2dTranspose`. `dy` is spread out by the stride with zeros (`insertZeros`) and correlated,
+ * stride 1, with the filter flipped in both spatial axes and transposed to `[kH, kW, outC, C]`;
+ * the padding is `filter - 1 - forward padding`. NHWC and NCHW are supported.
+ *
+ * @example
+ * ```ts
+ * const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter },
+ *   { inputShape: [2, 8, 8, 3], strides: 2, pad: 'same', dataFormat: 'NHWC' });
+ * ```
+ */
+export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) => {
+  const dy = inputs.dy as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const { inputShape, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as Conv2DBackpropInputAttrs;
+  const format = backend_util.convertConv2DDataFormat(dataFormat);
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    format,
+  );
+  expectShape(Conv2DBackpropInput, 'dy', dy.shape, info.outShape);
+  const channelsLast = format === 'channelsLast';
+  const { batchSize, inHeight, inWidth, inChannels } = info;
+  const p = inputGradientPadding(info);
+  return withWasmScope(backend as BackendWasm, (scope) => {
+    const dyNhwc = channelsLast ? dy : scope.run('Transpose', { x: dy }, { perm: [0, 2, 3, 1] });
+    const spread = insertZeros(scope, dyNhwc, info.strideHeight, info.strideWidth);
+    const flipped = scope.run('Reverse', { x: filter }, { dims: [0, 1] });
+    const flippedT = scope.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
+    scope.release(flipped);
+    const full = scope.run(
+      'Conv2D',
+      { x: spread, filter: flippedT },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [p.top, p.bottom],
+          [p.left, p.right],
+          [0, 0],
+        ],
+        dilations: [1, 1],
+        dataFormat: 'NHWC',
+      },
+    );
+    const dx = crop(scope, full, [0, p.cropTop, p.cropLeft, 0], [batchSize, inHeight, inWidth, inChannels]);
+    return channelsLast ? dx : scope.run('Transpose', { x: dx }, { perm: [0, 3, 1, 2] });
+  });
+};
+
+/**
+ * Kernel registration record of {@link conv2DBackpropInputWasm}. It replaces the wasm backend's
+ * own `Conv2DBackpropInput`, so register it with `enableWasmTraining`, which can undo that.
+ *
+ * @example
+ * ```ts
+ * enableWasmTraining({ fastConv2DBackpropInput: true }); // registers this config
+ * ```
+ */
+export const conv2DBackpropInputWasmConfig: KernelConfig = {
+  kernelName: Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropInputWasm,
+};

@@ -1,0 +1,147 @@
+import {
+  Conv2DBackpropInput,
+  findBackendFactory,
+  getKernel,
+  registerKernel,
+  unregisterKernel,
+  type KernelConfig,
+} from '@tensorflow/tfjs';
+import { PruneError } from '../errors';
+import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
+import { conv2DBackpropInputWasm } from './conv2d-backprop-input';
+import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise-conv2d-native-backprop-filter';
+import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise-conv2d-native-backprop-input';
+import { isReplacingKernelConfig, type ReplacingKernelConfig } from './replacing-kernel-config';
+import { tolerateReshapedBias } from './tolerate-reshaped-bias';
+
+/** Options of {@link enableWasmTraining}. */
+export interface EnableWasmTrainingOptions {
+  /**
+   * Replace the wasm backend's own `Conv2DBackpropInput` (a plain loop) with tfjs-prune's
+   * XNNPACK formulation (zero insertion + flipped-filter convolution): same results to float
+   * tolerance, several times faster on most shapes (see docs/benchmarks.md). `false` restores
+   * the wasm backend's kernel if an earlier call replaced it. Default: `true`.
+   */
+  fastConv2DBackpropInput?: boolean;
+}
+
+/** What {@link enableWasmTraining} set up, by kernel name. */
+export interface WasmTrainingKernels {
+  /** Gradient kernels the wasm backend lacks, now provided by tfjs-prune. */
+  added: string[];
+  /** wasm kernels now served by tfjs-prune's replacement or wrapper of the backend's own. */
+  replaced: string[];
+}
+
+/** The gradient kernels the wasm backend of TF.js 4.x lacks and tfjs-prune provides. */
+const MISSING_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterWasmConfig,
+  depthwiseConv2dNativeBackpropFilterWasmConfig,
+  depthwiseConv2dNativeBackpropInputWasmConfig,
+];
+
+/** wasm kernels that check a bias buffer's allocation shape instead of the tensor's shape. */
+const FUSED_WITH_BIAS: readonly string[] = ['FusedConv2D', 'FusedDepthwiseConv2D', '_FusedMatMul'];
+
+function replaceKernel(config: ReplacingKernelConfig): void {
+  if (getKernel(config.kernelName, 'wasm') !== undefined) unregisterKernel(config.kernelName, 'wasm');
+  registerKernel(config);
+}
+
+function validate(options: EnableWasmTrainingOptions): boolean {
+  if (options === null || typeof options !== 'object') {
+    throw new PruneError(
+      'INVALID_OPTION',
+      `enableWasmTraining expects an options object or nothing, got ${String(options)}. ` +
+        'Call enableWasmTraining() or enableWasmTraining({ fastConv2DBackpropInput: false }).',
+    );
+  }
+  const fast = options.fastConv2DBackpropInput ?? true;
+  if (typeof fast !== 'boolean') {
+    throw new PruneError(
+      'INVALID_OPTION',
+      `enableWasmTraining: fastConv2DBackpropInput must be a boolean (default true), got ` +
+        `${JSON.stringify(fast)}. Pass true, false, or leave it out.`,
+    );
+  }
+  if (findBackendFactory('wasm') == null || getKernel('Conv2D', 'wasm') === undefined) {
+    throw new PruneError(
+      'BACKEND_UNAVAILABLE',
+      'enableWasmTraining: the TF.js wasm backend is not registered, so there is nothing to enable. ' +
+        'Install @tensorflow/tfjs-backend-wasm (same version as @tensorflow/tfjs) and import it ' +
+        "before this call: `import '@tensorflow/tfjs-backend-wasm';`.",
+    );
+  }
+  return fast;
+}
+
+/**
+ * Makes `model.fit`, `tf.grads` and optimizers work on the `wasm` backend for convolutional
+ * models (Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, with BatchNormalization,
+ * Dense and the rest wasm already supports):
+ * - registers the gradient kernels wasm 4.x lacks (`Conv2DBackpropFilter`,
+ *   `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`), each built
+ *   from XNNPACK kernels wasm already has; kernels the backend provides itself are left alone;
+ * - by default replaces wasm's slow `Conv2DBackpropInput` with a faster one (option below);
+ * - wraps `FusedConv2D`, `FusedDepthwiseConv2D` and `_FusedMatMul` so they accept a bias made by
+ *   `tf.gather` or a reshape (as pruned layers' biases are), which wasm 4.22 wrongly rejects
+ *   ("only supports rank-1 bias but got rank 4").
+ *
+ * Import `@tensorflow/tfjs-backend-wasm` first. The call is synchronous and idempotent and may
+ * come before or after `tf.setBackend('wasm')`. Kernel registration is global in TF.js: it
+ * affects everything running on the wasm backend in this JS realm, and nothing else.
+ *
+ * @param options See {@link EnableWasmTrainingOptions}.
+ * @returns The kernel names tfjs-prune now provides or serves on wasm.
+ * @throws PruneError `BACKEND_UNAVAILABLE` when the wasm backend is not registered;
+ *   `INVALID_OPTION` for a malformed option.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { enableWasmTraining } from 'tfjs-prune/wasm';
+ *
+ * enableWasmTraining(); // { added: ['Conv2DBackpropFilter', ...], replaced: [...] }
+ * await tf.setBackend('wasm');
+ * await model.fit(xs, ys, { epochs: 1 }); // conv layers now train on wasm
+ * ```
+ */
+export function enableWasmTraining(options: EnableWasmTrainingOptions = {}): WasmTrainingKernels {
+  const fast = validate(options);
+  const added: string[] = [];
+  const replaced: string[] = [];
+
+  for (const config of MISSING_KERNELS) {
+    const current = getKernel(config.kernelName, 'wasm');
+    if (current === undefined) registerKernel(config);
+    if (current === undefined || current.kernelFunc === config.kernelFunc) added.push(config.kernelName);
+  }
+
+  for (const name of FUSED_WITH_BIAS) {
+    const current = getKernel(name, 'wasm');
+    if (current === undefined) continue;
+    if (!isReplacingKernelConfig(current)) replaceKernel(tolerateReshapedBias(current));
+    replaced.push(name);
+  }
+
+  const currentInput = getKernel(Conv2DBackpropInput, 'wasm');
+  const inputIsOurs = currentInput !== undefined && currentInput.kernelFunc === conv2DBackpropInputWasm;
+  if (fast && !inputIsOurs) {
+    replaceKernel({
+      kernelName: Conv2DBackpropInput,
+      backendName: 'wasm',
+      kernelFunc: conv2DBackpropInputWasm,
+      // Keeps the replaced kernel's setup running at backend start, so restoring it works.
+      setupFunc: currentInput?.setupFunc,
+      disposeFunc: currentInput?.disposeFunc,
+      replaced: currentInput,
+    });
+  } else if (!fast && inputIsOurs) {
+    const { replaced: original } = currentInput as ReplacingKernelConfig;
+    unregisterKernel(Conv2DBackpropInput, 'wasm');
+    if (original !== undefined) registerKernel(original);
+  }
+  if (fast) replaced.push(Conv2DBackpropInput);
+  return { added, replaced };
+}
