@@ -1,7 +1,22 @@
-/** What a layer does with a group's channels. */
+/**
+ * What a layer does with a group's channels.
+ *
+ * @example
+ * ```ts
+ * const consumers = group.members.filter((m) => m.role === 'consumer').map((m) => m.layer);
+ * ```
+ */
 export type GroupRole = 'producer' | 'passThrough' | 'consumer';
 
-/** One layer taking part in a pruning group. */
+/**
+ * One layer taking part in a pruning group.
+ *
+ * @example
+ * ```ts
+ * // { layer: 'batch_normalization_1', className: 'BatchNormalization', role: 'passThrough' }
+ * const bn = group.members.find((m) => m.className === 'BatchNormalization');
+ * ```
+ */
 export interface GroupMember {
   /** Layer name. */
   layer: string;
@@ -19,6 +34,12 @@ export interface GroupMember {
  * A set of channels that must be removed together: removing channel `i` of the group removes
  * it from every producer, the matching slices of every pass-through layer and the matching
  * input rows of every consumer.
+ *
+ * @example
+ * ```ts
+ * const { groups } = analyze(model);
+ * const locked = groups.filter((g) => !g.prunable).map((g) => `${g.id}: ${g.reason}`);
+ * ```
  */
 export interface PruningGroup {
   /** Stable id: the name of the group's first producer layer (topological order). */
@@ -33,7 +54,15 @@ export interface PruningGroup {
   members: GroupMember[];
 }
 
-/** What `analyze(model)` returns. */
+/**
+ * What `analyze(model)` returns.
+ *
+ * @example
+ * ```ts
+ * const analysis: Analysis = analyze(model);
+ * const prunableChannels = analysis.groups.filter((g) => g.prunable).reduce((n, g) => n + g.size, 0);
+ * ```
+ */
 export interface Analysis {
   /** Every group of channels, in topological order of their first producer. */
   groups: PruningGroup[];

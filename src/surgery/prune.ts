@@ -51,7 +51,8 @@ export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel
         output: node.outputs.length === 1 ? keepPositions(flow, node.outputs[0], removed) : null,
       };
       if (keep.input === null && keep.output === null) continue;
-      const weights: NamedWeight[] = layer.weights.map((w, i) => ({ name: shortName(w), value: layer.getWeights()[i] }));
+      const values = layer.getWeights();
+      const weights: NamedWeight[] = layer.weights.map((w, i) => ({ name: shortName(w), value: values[i] }));
       const slice = sliceLayer(node.className, layer.name, layerConfig(layer), weights, keep);
       if (Object.keys(slice.config).length > 0) patches.set(layer.name, slice.config);
       slice.weights.forEach((t, i) => {

@@ -1,7 +1,16 @@
 import { PruneError } from '../errors';
 import type { ResolvedModel } from '../graph/resolve-model';
 
-/** Channel indices to remove, per group id (as reported by `analyze(model)`). */
+/**
+ * Channel indices to remove, per group id (as reported by `analyze(model)`). Indices are in
+ * `[0, group.size)`; each at most once; at least one channel of every group must stay.
+ *
+ * @example
+ * ```ts
+ * const removals: Removals = { conv2d_Conv2D1: [0, 5], dense_Dense1: [3] };
+ * const smaller = prune(model, removals);
+ * ```
+ */
 export type Removals = Record<string, readonly number[]>;
 
 /**
