@@ -1,8 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', wasm: 'src/wasm/index.ts' },
   format: ['esm', 'cjs'],
+  // File names package.json `exports` points at: ESM .js (+ .d.ts), CommonJS .cjs (+ .d.cts).
+  outExtension: ({ format }) => (format === 'cjs' ? { js: '.cjs', dts: '.d.cts' } : { js: '.js', dts: '.d.ts' }),
   dts: true,
   sourcemap: true,
   clean: true,
