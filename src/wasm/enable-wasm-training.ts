@@ -11,8 +11,11 @@ import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasm } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise-conv2d-native-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise-conv2d-native-backprop-input';
+import { fastTile } from './fast-tile';
+import { maxPoolGradWasm } from './max-pool-grad';
 import { isReplacingKernelConfig, type ReplacingKernelConfig } from './replacing-kernel-config';
 import { tolerateReshapedBias } from './tolerate-reshaped-bias';
+import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 
 /** Options of {@link enableWasmTraining}. */
 export interface EnableWasmTrainingOptions {
@@ -38,10 +41,36 @@ const MISSING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterWasmConfig,
   depthwiseConv2dNativeBackpropFilterWasmConfig,
   depthwiseConv2dNativeBackpropInputWasmConfig,
+  unsortedSegmentSumWasmConfig,
 ];
 
-/** wasm kernels that check a bias buffer's allocation shape instead of the tensor's shape. */
-const FUSED_WITH_BIAS: readonly string[] = ['FusedConv2D', 'FusedDepthwiseConv2D', '_FusedMatMul'];
+/** A replacement that delegates to, or stands in for, the wasm kernel it replaces. */
+type Replacement = (current: KernelConfig) => ReplacingKernelConfig;
+
+const standIn =
+  (kernelFunc: KernelConfig['kernelFunc']): Replacement =>
+  (current) => ({
+    kernelName: current.kernelName,
+    backendName: 'wasm',
+    kernelFunc,
+    // Keeps the replaced kernel's setup running at backend start, so restoring it works.
+    setupFunc: current.setupFunc,
+    disposeFunc: current.disposeFunc,
+    replaced: current,
+  });
+
+/**
+ * wasm 4.22 kernels that are always replaced: the fused kernels check a bias buffer's
+ * allocation shape instead of the tensor's shape; MaxPoolGrad drops the gradient of windows
+ * whose maximum is not positive; Tile is slow enough to dominate BatchNormalization training.
+ */
+const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
+  ['FusedConv2D', tolerateReshapedBias],
+  ['FusedDepthwiseConv2D', tolerateReshapedBias],
+  ['_FusedMatMul', tolerateReshapedBias],
+  ['MaxPoolGrad', standIn(maxPoolGradWasm)],
+  ['Tile', fastTile],
+];
 
 function replaceKernel(config: ReplacingKernelConfig): void {
   if (getKernel(config.kernelName, 'wasm') !== undefined) unregisterKernel(config.kernelName, 'wasm');
@@ -76,13 +105,16 @@ function validate(options: EnableWasmTrainingOptions): boolean {
 }
 
 /**
- * Makes `model.fit`, `tf.grads` and optimizers work on the `wasm` backend for convolutional
- * models (Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, with BatchNormalization,
- * Dense and the rest wasm already supports):
+ * Makes `model.fit`, `tf.grads` and optimizers work, correctly and fast, on the `wasm` backend
+ * for the models tfjs-prune handles (Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
+ * BatchNormalization, pooling, Dense, Embedding...):
  * - registers the gradient kernels wasm 4.x lacks (`Conv2DBackpropFilter`,
- *   `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`), each built
- *   from XNNPACK kernels wasm already has; kernels the backend provides itself are left alone;
+ *   `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`, built from
+ *   XNNPACK kernels wasm already has, and `UnsortedSegmentSum`, the gradient of `tf.gather`);
+ *   kernels the backend provides itself are left alone;
  * - by default replaces wasm's slow `Conv2DBackpropInput` with a faster one (option below);
+ * - replaces wasm 4.22's `MaxPoolGrad`, which loses the gradient of windows whose maximum is
+ *   not positive, and its slow `Tile`, which dominates BatchNormalization training;
  * - wraps `FusedConv2D`, `FusedDepthwiseConv2D` and `_FusedMatMul` so they accept a bias made by
  *   `tf.gather` or a reshape (as pruned layers' biases are), which wasm 4.22 wrongly rejects
  *   ("only supports rank-1 bias but got rank 4").
@@ -118,25 +150,21 @@ export function enableWasmTraining(options: EnableWasmTrainingOptions = {}): Was
     if (current === undefined || current.kernelFunc === config.kernelFunc) added.push(config.kernelName);
   }
 
-  for (const name of FUSED_WITH_BIAS) {
+  for (const [name, replacement] of ALWAYS_REPLACED) {
     const current = getKernel(name, 'wasm');
     if (current === undefined) continue;
-    if (!isReplacingKernelConfig(current)) replaceKernel(tolerateReshapedBias(current));
+    if (!isReplacingKernelConfig(current)) replaceKernel(replacement(current));
     replaced.push(name);
   }
 
   const currentInput = getKernel(Conv2DBackpropInput, 'wasm');
   const inputIsOurs = currentInput !== undefined && currentInput.kernelFunc === conv2DBackpropInputWasm;
   if (fast && !inputIsOurs) {
-    replaceKernel({
-      kernelName: Conv2DBackpropInput,
-      backendName: 'wasm',
-      kernelFunc: conv2DBackpropInputWasm,
-      // Keeps the replaced kernel's setup running at backend start, so restoring it works.
-      setupFunc: currentInput?.setupFunc,
-      disposeFunc: currentInput?.disposeFunc,
-      replaced: currentInput,
-    });
+    replaceKernel(
+      currentInput === undefined
+        ? { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc: conv2DBackpropInputWasm, replaced: undefined }
+        : standIn(conv2DBackpropInputWasm)(currentInput),
+    );
   } else if (!fast && inputIsOurs) {
     const { replaced: original } = currentInput as ReplacingKernelConfig;
     unregisterKernel(Conv2DBackpropInput, 'wasm');

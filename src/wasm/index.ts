@@ -12,6 +12,9 @@ export {
   depthwiseConv2dNativeBackpropInputWasm,
   depthwiseConv2dNativeBackpropInputWasmConfig,
 } from './depthwise-conv2d-native-backprop-input';
+export { maxPoolGradWasm, maxPoolGradWasmConfig } from './max-pool-grad';
+export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
+export { fastTile } from './fast-tile';
 export { tolerateReshapedBias } from './tolerate-reshaped-bias';
 export type { ReplacingKernelConfig } from './replacing-kernel-config';
 export { PruneError } from '../errors';

@@ -27,7 +27,7 @@ test('throws BACKEND_UNAVAILABLE with a how-to-fix message when the wasm backend
     await tf.setBackend(suite);
   }
   // Registered again, it works (and a fresh wasm instance trains).
-  expect(enableWasmTraining().added).toHaveLength(3);
+  expect(enableWasmTraining().added).toHaveLength(4);
   const before = tf.memory().numTensors;
   await tf.setBackend('wasm');
   const w = tf.ones([3, 3, 1, 1]);

@@ -4,8 +4,8 @@ import { conv2DBackpropInputWasm, enableWasmTraining } from '../../src/wasm';
 import type { ReplacingKernelConfig } from '../../src/wasm';
 import { expectAllClose, onBackend, seeded, toHost, toTensor } from './cross-backend';
 
-const ADDED = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
-const WRAPPED = ['FusedConv2D', 'FusedDepthwiseConv2D', '_FusedMatMul'];
+const ADDED = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum'];
+const WRAPPED = ['FusedConv2D', 'FusedDepthwiseConv2D', '_FusedMatMul', 'MaxPoolGrad', 'Tile'];
 const ALL = [...ADDED, ...WRAPPED, 'Conv2DBackpropInput'];
 
 const registry = () => ALL.map((name) => tf.getKernel(name, 'wasm'));
@@ -44,7 +44,7 @@ describe('enableWasmTraining', () => {
     registry().forEach((entry, i) => expect(entry).toBe(entries[i]));
   });
 
-  test('the wrappers keep the setup of the kernels they replace', () => {
+  test('the replacements keep the setup of the kernels they replace', () => {
     enableWasmTraining();
     for (const name of [...WRAPPED, 'Conv2DBackpropInput']) {
       const entry = tf.getKernel(name, 'wasm') as ReplacingKernelConfig;

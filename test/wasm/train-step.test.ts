@@ -21,8 +21,9 @@ function buildModel(): tf.LayersModel {
       tf.layers.batchNormalization(),
       tf.layers.reLU(),
       tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', depthwiseInitializer: init(2) }),
-      tf.layers.batchNormalization({ momentum: 0.9 }),
       tf.layers.activation({ activation: 'relu6' }),
+      tf.layers.batchNormalization({ momentum: 0.9 }),
+      tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }), // after BN: negative maxima too
       tf.layers.separableConv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'valid', depthwiseInitializer: init(3), pointwiseInitializer: init(4) }),
       tf.layers.conv2d({ filters: 5, kernelSize: 1, activation: 'relu', kernelInitializer: init(5) }),
       tf.layers.conv2dTranspose({ filters: 4, kernelSize: 2, strides: 2, kernelInitializer: init(6) }),
@@ -56,7 +57,7 @@ const minus = (a: HostTensor[], b: HostTensor[]): HostTensor[] =>
   a.map((t, k) => ({ shape: t.shape, values: t.values.map((v, i) => v - b[k].values[i]) }));
 
 describe('training a whole model on wasm', () => {
-  test('one SGD step gives the same weights as on cpu (conv, BN, depthwise, separable, transpose, dense)', async () => {
+  test('one SGD step gives the same weights as on cpu (conv, BN, depthwise, max pool, separable, transpose, dense)', async () => {
     const before = tf.memory().numTensors;
     const wasm = await oneStep('wasm');
     const cpu = await oneStep('cpu');
