@@ -11,6 +11,7 @@ import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasm } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise-conv2d-native-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise-conv2d-native-backprop-input';
+import { fastSlice } from './fast-slice';
 import { fastTile } from './fast-tile';
 import { maxPoolGradWasm } from './max-pool-grad';
 import { isReplacingKernelConfig, type ReplacingKernelConfig } from './replacing-kernel-config';
@@ -62,7 +63,8 @@ const standIn =
 /**
  * wasm 4.22 kernels that are always replaced: the fused kernels check a bias buffer's
  * allocation shape instead of the tensor's shape; MaxPoolGrad drops the gradient of windows
- * whose maximum is not positive; Tile is slow enough to dominate BatchNormalization training.
+ * whose maximum is not positive; Tile is slow enough to dominate BatchNormalization training;
+ * Slice copies its whole input each time (batched predict becomes quadratic).
  */
 const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
   ['FusedConv2D', tolerateReshapedBias],
@@ -70,6 +72,7 @@ const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
   ['_FusedMatMul', tolerateReshapedBias],
   ['MaxPoolGrad', standIn(maxPoolGradWasm)],
   ['Tile', fastTile],
+  ['Slice', fastSlice],
 ];
 
 function replaceKernel(config: ReplacingKernelConfig): void {
@@ -114,7 +117,8 @@ function validate(options: EnableWasmTrainingOptions): boolean {
  *   kernels the backend provides itself are left alone;
  * - by default replaces wasm's slow `Conv2DBackpropInput` with a faster one (option below);
  * - replaces wasm 4.22's `MaxPoolGrad`, which loses the gradient of windows whose maximum is
- *   not positive, and its slow `Tile`, which dominates BatchNormalization training;
+ *   not positive, its slow `Tile`, which dominates BatchNormalization training, and its `Slice`,
+ *   which copies the whole input per call (so batched `predict` is quadratic in the samples);
  * - wraps `FusedConv2D`, `FusedDepthwiseConv2D` and `_FusedMatMul` so they accept a bias made by
  *   `tf.gather` or a reshape (as pruned layers' biases are), which wasm 4.22 wrongly rejects
  *   ("only supports rank-1 bias but got rank 4").
