@@ -59,6 +59,8 @@ const SPATIAL_ELEMENTWISE = [
   'ZeroPadding2D',
   'Cropping2D',
   'UpSampling2D',
+  'MaxPooling3D',
+  'AveragePooling3D',
 ] as const;
 
 const MERGES = ['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum'] as const;

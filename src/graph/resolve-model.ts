@@ -11,10 +11,37 @@ export interface ResolvedModel {
   readonly groupById: Map<string, ResolvedGroup>;
 }
 
+const NESTED = new Set(['Sequential', 'Model', 'Functional']);
+
+/**
+ * The groups inside nested models (a model used as a layer), reported as not prunable so that
+ * they are visible rather than silently missing. Ids are `outerLayer/innerGroupId`.
+ */
+function nestedGroups(flow: ChannelFlow): ResolvedGroup[] {
+  const out: ResolvedGroup[] = [];
+  for (const node of flow.graph.nodes) {
+    if (!NESTED.has(node.className)) continue;
+    const inner = resolveModel(node.layer as unknown as tf.LayersModel);
+    for (const g of inner.groups) {
+      out.push({
+        id: `${node.name}/${g.id}`,
+        size: g.size,
+        prunable: false,
+        reason:
+          `it is inside the nested model '${node.name}' (${node.className}); nested models are not supported yet: ` +
+          'build one flat model from its layers to prune them',
+        members: g.members.map((m) => ({ ...m, layer: `${node.name}/${m.layer}` })),
+        classRoots: [],
+      });
+    }
+  }
+  return out;
+}
+
 /** Validates `model` and computes its channel flow and pruning groups (read only). */
 export function resolveModel(model: unknown): ResolvedModel {
   assertLayersModel(model);
   const flow = traceChannels(buildLayerGraph(model as tf.LayersModel));
-  const groups = findGroups(flow);
+  const groups = [...findGroups(flow), ...nestedGroups(flow)];
   return { flow, groups, groupById: new Map(groups.map((g) => [g.id, g])) };
 }

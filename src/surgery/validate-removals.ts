@@ -11,7 +11,7 @@ import type { ResolvedModel } from '../graph/resolve-model';
  * const smaller = prune(model, removals);
  * ```
  */
-export type Removals = Record<string, readonly number[]>;
+export type Removals = Record<string, readonly number[] | Int32Array | Uint32Array>;
 
 /**
  * Checks a removal plan against the model's groups and returns the class roots to remove.
@@ -34,10 +34,14 @@ export function validateRemovals(resolved: ResolvedModel, removals: unknown): Se
         `No pruning group has id '${id}'. Group ids are the names of their first producer layer; prunable groups of this model: ${known.length > 0 ? known.join(', ') : '(none)'}. Call analyze(model) to list them.`,
       );
     }
-    if (!Array.isArray(indices)) {
-      throw new PruneError('INVALID_OPTION', `removals['${id}'] must be an array of channel indices; got ${typeof indices}.`);
+    if (!Array.isArray(indices) && !(ArrayBuffer.isView(indices) && !(indices instanceof DataView))) {
+      throw new PruneError(
+        'INVALID_OPTION',
+        `removals['${id}'] must be an array (or typed array) of channel indices; got ${indices === null ? 'null' : typeof indices}.`,
+      );
     }
-    if (indices.length === 0) continue;
+    const list = Array.from(indices as ArrayLike<number>);
+    if (list.length === 0) continue;
     if (!group.prunable) {
       throw new PruneError(
         'GROUP_NOT_PRUNABLE',
@@ -45,7 +49,7 @@ export function validateRemovals(resolved: ResolvedModel, removals: unknown): Se
       );
     }
     const seen = new Set<number>();
-    for (const i of indices) {
+    for (const i of list) {
       if (!Number.isInteger(i) || i < 0 || i >= group.size) {
         throw new PruneError(
           'INDEX_OUT_OF_RANGE',

@@ -12,6 +12,7 @@ const byId = (groups: PruningGroup[], id: string): PruningGroup => {
   if (!g) throw new Error(`no group ${id} in ${groups.map((x) => x.id).join(', ')}`);
   return g;
 };
+const inner0 = (m: tf.LayersModel): string => m.layers.find((l) => l.getClassName() === 'Sequential')!.name;
 const roles = (g: PruningGroup): string[] => g.members.map((m) => `${m.role}:${m.layer}`).sort();
 
 describe('analyze', () => {
@@ -236,9 +237,43 @@ describe('analyze', () => {
       const x = tf.input({ shape: [3] });
       const d = apply(tf.layers.dense({ units: 4, name: 'd' }), x);
       const y = apply(tf.layers.dense({ units: 1, name: 'y' }), apply(inner as unknown as tf.layers.Layer, d));
-      const g = byId(analyze(tf.model({ inputs: x, outputs: y })).groups, 'd');
+      const m = tf.model({ inputs: x, outputs: y });
+      const { groups } = analyze(m);
+      const g = byId(groups, 'd');
       expect(g.prunable).toBe(false);
       expect(g.reason).toContain('nested model');
+      // The nested model's own groups are listed too, not silently missing.
+      const nested = byId(groups, `${inner0(m)}/inner_d`);
+      expect(nested.prunable).toBe(false);
+      expect(nested.size).toBe(2);
+      expect(nested.reason).toContain('inside the nested model');
+      expect(nested.members[0].layer).toBe(`${inner0(m)}/inner_d`);
+      expect(() => prune(m, { [nested.id]: [0] })).toThrow(/cannot be pruned/);
+    });
+
+    test('3D convolutions and pooling', async () => {
+      const m = tf.sequential({
+        layers: [
+          tf.layers.conv3d({ inputShape: [4, 4, 4, 1], filters: 3, kernelSize: 1, name: 'c3' }),
+          tf.layers.maxPooling3d({ poolSize: 2 }),
+          tf.layers.averagePooling3d({ poolSize: 1 }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 2 }),
+        ],
+      });
+      const g = byId(analyze(m).groups, 'c3');
+      expect(g.prunable).toBe(true);
+      expect(g.members.map((mm) => mm.className)).toEqual(['Conv3D', 'MaxPooling3D', 'AveragePooling3D', 'Flatten', 'Dense']);
+      // Run the invariant only where the backend has 3D kernels.
+      const canRun3d = (() => {
+        try {
+          tf.tidy(() => tf.maxPool3d(tf.zeros([1, 2, 2, 2, 1]) as tf.Tensor5D, 2, 1, 'valid').dataSync());
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      if (canRun3d) await checkInvariant(m, { c3: [1] }, input([2, 4, 4, 4, 1]));
     });
   });
 });

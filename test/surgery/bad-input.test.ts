@@ -54,6 +54,11 @@ describe('prune refuses bad plans with a PruneError and changes nothing', () => 
     expectPruneError(() => prune(m, { c1: [0.5] }), 'INDEX_OUT_OF_RANGE');
     expectPruneError(() => prune(m, { c1: [NaN] }), 'INDEX_OUT_OF_RANGE');
   });
+  test('typed arrays are accepted', () => {
+    const p = prune(m, { d1: Int32Array.from([1, 3]) });
+    expect(p.getLayer('d1').getWeights()[1].shape).toEqual([2]);
+    p.dispose();
+  });
   test('duplicated index', () => {
     expectPruneError(() => prune(m, { d1: [1, 2, 1] }), 'DUPLICATE_INDEX', 'channel 1 more than once');
   });
