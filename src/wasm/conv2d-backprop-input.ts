@@ -10,15 +10,17 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { inputGradientPadding } from './backprop-padding';
 import { crop } from './crop';
 import { expectShape } from './expect-shape';
-import { insertZeros } from './insert-zeros';
+import { inputGradientByPhases } from './input-gradient-by-phases';
 import { withWasmScope } from './with-wasm-scope';
 
 /**
  * `Conv2DBackpropInput` for the wasm backend built on XNNPACK, faster than wasm's own kernel
  * (a naive loop): the gradient of `conv2d` with respect to its input, also the forward pass of
- * `conv2dTranspose`. `dy` is spread out by the stride with zeros (`insertZeros`) and correlated,
- * stride 1, with the filter flipped in both spatial axes and transposed to `[kH, kW, outC, C]`;
- * the padding is `filter - 1 - forward padding`. NHWC and NCHW are supported.
+ * `conv2dTranspose`. With stride 1, `dy` is correlated with the filter flipped in both spatial
+ * axes and transposed to `[kH, kW, outC, C]`, padded by `filter - 1 - forward padding`; with a
+ * larger stride, one such correlation per stride phase with a sub-filter
+ * (`inputGradientByPhases`), which skips the zeros a zero-inserted `dy` would multiply. NHWC and
+ * NCHW are supported.
  *
  * @example
  * ```ts
@@ -47,13 +49,16 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
   const p = inputGradientPadding(info);
   return withWasmScope(backend as BackendWasm, (scope) => {
     const dyNhwc = channelsLast ? dy : scope.run('Transpose', { x: dy }, { perm: [0, 2, 3, 1] });
-    const spread = insertZeros(scope, dyNhwc, info.strideHeight, info.strideWidth);
+    if (info.strideHeight > 1 || info.strideWidth > 1) {
+      const dx = inputGradientByPhases(scope, dyNhwc, filter, info);
+      return channelsLast ? dx : scope.run('Transpose', { x: dx }, { perm: [0, 3, 1, 2] });
+    }
     const flipped = scope.run('Reverse', { x: filter }, { dims: [0, 1] });
     const flippedT = scope.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
     scope.release(flipped);
     const full = scope.run(
       'Conv2D',
-      { x: spread, filter: flippedT },
+      { x: dyNhwc, filter: flippedT },
       {
         strides: [1, 1],
         pad: [

@@ -17,7 +17,12 @@ export interface WasmScope {
   run(kernelName: string, inputs: Record<string, TensorInfo>, attrs?: NamedAttrMap): TensorInfo;
   /** The same data seen with another shape of the same size: no copy, no new reference. */
   view(t: TensorInfo, shape: number[]): TensorInfo;
-  /** Frees an intermediate returned by `run` before the scope ends (lowers peak memory). */
+  /**
+   * A new float32 buffer of `shape` on the wasm heap, owned by the scope, for the caller to fill
+   * (its contents are undefined; see `BackendWasm.typedArrayFromHeap`).
+   */
+  make(shape: number[]): TensorInfo;
+  /** Frees an intermediate returned by `run` or `make` before the scope ends (lowers peak memory). */
   release(t: TensorInfo): void;
 }
 
@@ -60,6 +65,11 @@ export function withWasmScope(backend: BackendWasm, body: (scope: WasmScope) => 
         out.forEach((o) => owned.push(o));
         throw new PruneError('INTERNAL', `wasm kernel '${kernelName}' returned ${out.length} outputs, expected one.`);
       }
+      owned.push(out);
+      return out;
+    },
+    make(shape) {
+      const out = backend.makeOutput(shape, 'float32');
       owned.push(out);
       return out;
     },
