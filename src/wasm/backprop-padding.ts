@@ -1,6 +1,14 @@
 import type { backend_util } from '@tensorflow/tfjs';
 
-/** Explicit zero padding of a stride-1 helper convolution, and the crop of its output. */
+/**
+ * Explicit zero padding of a stride-1 helper convolution, and the crop of its output.
+ *
+ * @example
+ * ```ts
+ * const p: BackpropPadding = inputGradientPadding(info);
+ * const pad = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+ * ```
+ */
 export interface BackpropPadding {
   /** Rows of zeros above the helper convolution's input (never negative). */
   top: number;

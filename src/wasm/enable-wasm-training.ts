@@ -18,7 +18,14 @@ import { isReplacingKernelConfig, type ReplacingKernelConfig } from './replacing
 import { tolerateReshapedBias } from './tolerate-reshaped-bias';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 
-/** Options of {@link enableWasmTraining}. */
+/**
+ * Options of {@link enableWasmTraining}.
+ *
+ * @example
+ * ```ts
+ * enableWasmTraining({ fastConv2DBackpropInput: false }); // keep wasm's own Conv2DBackpropInput
+ * ```
+ */
 export interface EnableWasmTrainingOptions {
   /**
    * Replace the wasm backend's own `Conv2DBackpropInput` (a plain loop) with tfjs-prune's
@@ -29,7 +36,15 @@ export interface EnableWasmTrainingOptions {
   fastConv2DBackpropInput?: boolean;
 }
 
-/** What {@link enableWasmTraining} set up, by kernel name. */
+/**
+ * What {@link enableWasmTraining} set up, by kernel name.
+ *
+ * @example
+ * ```ts
+ * const { added, replaced } = enableWasmTraining();
+ * console.log(`wasm: ${added.length} kernels added, ${replaced.length} replaced`);
+ * ```
+ */
 export interface WasmTrainingKernels {
   /** Gradient kernels the wasm backend lacks, now provided by tfjs-prune. */
   added: string[];

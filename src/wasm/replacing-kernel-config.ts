@@ -4,6 +4,13 @@ import type { KernelConfig } from '@tensorflow/tfjs';
  * A kernel registry entry by which tfjs-prune replaced one of the wasm backend's own kernels.
  * The replaced entry travels with it (no module state), so it can be restored or delegated to,
  * and its `setupFunc` is carried over so the backend still initialises it.
+ *
+ * @example
+ * ```ts
+ * enableWasmTraining();
+ * const entry = tf.getKernel('MaxPoolGrad', 'wasm') as ReplacingKernelConfig;
+ * entry.replaced; // the wasm backend's own MaxPoolGrad
+ * ```
  */
 export interface ReplacingKernelConfig extends KernelConfig {
   /** The wasm backend's own kernel that this entry replaced (absent if there was none). */

@@ -6,6 +6,11 @@ import { PruneError } from '../errors';
  * Runs wasm kernels directly on `TensorInfo`s and owns what they return. Kernels composed from
  * other kernels must not call `tf` ops (the engine would track, and later free, tensors that
  * belong to the caller), so they call the backend's kernel functions through a scope instead.
+ *
+ * @example
+ * ```ts
+ * withWasmScope(backend, (scope) => scope.run('Transpose', { x }, { perm: [1, 0] }));
+ * ```
  */
 export interface WasmScope {
   /** The wasm backend the composed kernel was invoked with. */
