@@ -77,12 +77,14 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
 };
 
 /**
- * Kernel registration record of {@link conv2DBackpropInputWasm}. It replaces the wasm backend's
- * own `Conv2DBackpropInput`, so register it with `enableWasmTraining`, which can undo that.
+ * Kernel registration record of {@link conv2DBackpropInputWasm}. It takes the place of the wasm
+ * backend's own `Conv2DBackpropInput`; `enableWasmTraining` registers the same kernel function
+ * while keeping the original (to restore it, and so that its setup still runs).
  *
  * @example
  * ```ts
- * enableWasmTraining({ fastConv2DBackpropInput: true }); // registers this config
+ * tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+ * tf.registerKernel(conv2DBackpropInputWasmConfig); // prefer enableWasmTraining()
  * ```
  */
 export const conv2DBackpropInputWasmConfig: KernelConfig = {

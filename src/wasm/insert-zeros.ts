@@ -8,7 +8,7 @@ import type { WasmScope } from './with-wasm-scope';
  * (XNNPACK) on a 5-D view. With unit strides the input itself is returned (no copy).
  *
  * This is the "fractionally strided" input of a transposed convolution: correlating it with the
- * flipped filter gives the gradient of a strided convolution with respect to its input.
+ * flipped filter gives the gradient of a strided (depthwise) convolution with respect to its input.
  *
  * @example
  * ```ts

@@ -88,12 +88,14 @@ export const maxPoolGradWasm: KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 /**
- * Kernel registration record of {@link maxPoolGradWasm}. It replaces the wasm backend's own
- * `MaxPoolGrad`, so `enableWasmTraining` registers it (keeping the original's setup).
+ * Kernel registration record of {@link maxPoolGradWasm}. It takes the place of the wasm
+ * backend's own `MaxPoolGrad`; `enableWasmTraining` registers the same kernel function while
+ * keeping the original's setup.
  *
  * @example
  * ```ts
- * enableWasmTraining(); // registers this config in place of wasm's MaxPoolGrad
+ * tf.unregisterKernel('MaxPoolGrad', 'wasm');
+ * tf.registerKernel(maxPoolGradWasmConfig); // prefer enableWasmTraining()
  * ```
  */
 export const maxPoolGradWasmConfig: KernelConfig = {
