@@ -6,6 +6,8 @@ export default defineConfig({
   // File names package.json `exports` points at: ESM .js (+ .d.ts), CommonJS .cjs (+ .d.cts).
   outExtension: ({ format }) => (format === 'cjs' ? { js: '.cjs', dts: '.d.cts' } : { js: '.js', dts: '.d.ts' }),
   dts: true,
+  // Shared chunks for CommonJS too, so both entries use one PruneError class.
+  splitting: true,
   sourcemap: true,
   clean: true,
   target: 'es2020',
