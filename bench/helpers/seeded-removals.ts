@@ -1,5 +1,6 @@
 import type { Analysis, Removals } from '../../src/index';
 import { PruneError } from '../../src/errors';
+import { seededRandom } from '../../examples/shared/seeded-random';
 
 /** Options of {@link seededRemovals}. */
 export interface SeededRemovalsArgs {
@@ -7,18 +8,6 @@ export interface SeededRemovalsArgs {
   fraction?: number;
   /** Seed of the channel choice. Default: 1. */
   seed?: number;
-}
-
-/** mulberry32: a tiny deterministic PRNG giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -43,7 +32,7 @@ export function seededRemovals(analysis: Analysis, args: SeededRemovalsArgs = {}
   if (!Number.isInteger(seed)) {
     throw new PruneError('INVALID_OPTION', `seededRemovals: 'seed' must be an integer, got ${String(seed)}.`);
   }
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const removals: Record<string, number[]> = {};
   for (const group of analysis.groups) {
     if (!group.prunable) continue;

