@@ -11,6 +11,7 @@ import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasm } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise-conv2d-native-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise-conv2d-native-backprop-input';
+import { fastBatchNorm } from './fast-batch-norm';
 import { fastSlice } from './fast-slice';
 import { fastTile } from './fast-tile';
 import { maxPoolGradWasm } from './max-pool-grad';
@@ -79,7 +80,8 @@ const standIn =
  * wasm 4.22 kernels that are always replaced: the fused kernels check a bias buffer's
  * allocation shape instead of the tensor's shape; MaxPoolGrad drops the gradient of windows
  * whose maximum is not positive; Tile is slow enough to dominate BatchNormalization training;
- * Slice copies its whole input each time (batched predict becomes quadratic).
+ * Slice copies its whole input each time (batched predict becomes quadratic); FusedBatchNorm is a
+ * scalar loop with a division per element (half of a MobileNetV2's inference time).
  */
 const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
   ['FusedConv2D', tolerateReshapedBias],
@@ -88,6 +90,7 @@ const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
   ['MaxPoolGrad', standIn(maxPoolGradWasm)],
   ['Tile', fastTile],
   ['Slice', fastSlice],
+  ['FusedBatchNorm', fastBatchNorm],
 ];
 
 function replaceKernel(config: ReplacingKernelConfig): void {
@@ -133,7 +136,9 @@ function validate(options: EnableWasmTrainingOptions): boolean {
  * - by default replaces wasm's slow `Conv2DBackpropInput` with a faster one (option below);
  * - replaces wasm 4.22's `MaxPoolGrad`, which loses the gradient of windows whose maximum is
  *   not positive, its slow `Tile`, which dominates BatchNormalization training, and its `Slice`,
- *   which copies the whole input per call (so batched `predict` is quadratic in the samples);
+ *   which copies the whole input per call (so batched `predict` is quadratic in the samples),
+ *   and its `FusedBatchNorm` (a scalar loop with a division per element) with a vectorized
+ *   `x * s + t` on per-channel `s`, `t`, same results to float32 rounding;
  * - wraps `FusedConv2D`, `FusedDepthwiseConv2D` and `_FusedMatMul` so they accept a bias made by
  *   `tf.gather` or a reshape (as pruned layers' biases are), which wasm 4.22 wrongly rejects
  *   ("only supports rank-1 bias but got rank 4").

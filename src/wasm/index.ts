@@ -14,6 +14,7 @@ export {
 } from './depthwise-conv2d-native-backprop-input';
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './max-pool-grad';
 export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
+export { fastBatchNorm } from './fast-batch-norm';
 export { fastSlice } from './fast-slice';
 export { fastTile } from './fast-tile';
 export { tolerateReshapedBias } from './tolerate-reshaped-bias';
