@@ -73,6 +73,9 @@ describe('fastBatchNorm on wasm', () => {
     [[4, 3, 6], [6]], // rank 3
     [[2, 3, 3, 4], [2, 3, 3, 4]], // full-size stats (original kernel)
     [[12], [3]], // rank 1
+    [[3, 7, 11, 5], [5]], // 231 rows folded into 3 rows of 77 x 5
+    [[1009, 3], [3]], // prime row count: no folding
+    [[2, 4, 4, 600], [600]], // rows wider than the folding target
   ];
   for (const [x, stat] of SHAPES) {
     for (const [offset, scale] of [[true, true], [false, false], [true, false], [false, true]]) {
