@@ -1,7 +1,8 @@
 /**
  * Surgery benchmark (issue 2): how fast `analyze` and `prune` are on a ~150-layer MobileNetV2-style
  * model, and how much of the FLOPs reduction of a 30%-per-group prune turns into real inference
- * speedup on every backend that runs here (wasm, cpu).
+ * speedup on every backend that runs here: plain wasm, wasm with tfjs-prune/wasm's kernels
+ * (`enableWasmTraining()`, which replaces wasm's slow FusedBatchNorm among others), and cpu.
  *
  *   npm run bench:surgery            # full run (about a minute on 2 cores, mostly the cpu backend at batch 32)
  *   npm run bench:surgery -- --quick # fewer rounds, for a smoke test
@@ -12,6 +13,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { analyze, countFlops, countParams, prune } from '../src/index';
+import { enableWasmTraining } from '../src/wasm';
 import { interleavedLatency, type PooledLatency } from './helpers/interleaved-latency';
 import { kernelProfile } from './helpers/kernel-profile';
 import { seededRemovals } from './helpers/seeded-removals';
@@ -124,10 +126,14 @@ async function main(): Promise<void> {
   console.log(`params ${params[0]} -> ${params[1]}; MACs/example ${flops[0]} -> ${flops[1]} (ratio ${fmt(flopsRatio, 3)})`);
 
   // Latency per backend, original and pruned interleaved.
+  // Plain wasm first: enableWasmTraining() registers kernels globally and is not undone.
   type Row = { backend: string; batch: number; orig: PooledLatency; small: PooledLatency };
   const rows: Row[] = [];
-  const profiles: Array<Record<string, number>> = [];
-  for (const backend of ['wasm', 'cpu']) {
+  const profiles: Record<string, Array<Record<string, number>>> = {};
+  const WASM_KERNELS = 'wasm + tfjs-prune/wasm kernels';
+  for (const label of ['wasm', WASM_KERNELS, 'cpu']) {
+    const backend = label === WASM_KERNELS ? 'wasm' : label;
+    if (label === WASM_KERNELS) enableWasmTraining();
     if (!(await tf.setBackend(backend))) {
       console.log(`backend ${backend} unavailable: skipped`);
       continue;
@@ -135,16 +141,17 @@ async function main(): Promise<void> {
     for (const batch of [1, 32]) {
       const settings = LATENCY[backend][batch];
       const [orig, small] = await interleavedLatency([model, pruned], { batchSize: batch, ...settings });
-      rows.push({ backend, batch, orig, small });
+      rows.push({ backend: label, batch, orig, small });
       const speedup = orig.medianMs / small.medianMs;
       console.log(
-        `${backend} batch ${batch}: original ${fmt(orig.medianMs)} ms (IQR ${fmt(orig.iqrMs)}, n=${orig.samples}), ` +
+        `${label} batch ${batch}: original ${fmt(orig.medianMs)} ms (IQR ${fmt(orig.iqrMs)}, n=${orig.samples}), ` +
           `pruned ${fmt(small.medianMs)} ms (IQR ${fmt(small.iqrMs)}, n=${small.samples}), ` +
           `speedup ${fmt(speedup, 2)}x = ${fmt(speedup / flopsRatio, 2)} of the FLOPs ratio; load ${loadavg()}`,
       );
     }
     if (backend === 'wasm') {
-      for (const m of [model, pruned]) profiles.push(await kernelProfile(m, 32, QUICK ? 1 : 3));
+      profiles[label] = [];
+      for (const m of [model, pruned]) profiles[label].push(await kernelProfile(m, 32, QUICK ? 1 : 3));
     }
   }
   await tf.setBackend('wasm');
@@ -163,17 +170,17 @@ async function main(): Promise<void> {
         `${fmt(r.small.medianMs)} (IQR ${fmt(r.small.iqrMs)}, n=${r.small.samples}) | ${fmt(speedup, 2)}x | ${fmt(flopsRatio, 2)}x | ${fmt(speedup / flopsRatio, 2)} |`,
     );
   }
-  if (profiles.length === 2) {
+  for (const [label, profile] of Object.entries(profiles)) {
     const macs = [macsByClass(model), macsByClass(pruned)];
-    const total = Object.values(profiles[0]).reduce((a, b) => a + b, 0);
+    const total = Object.values(profile[0]).reduce((a, b) => a + b, 0);
     lines.push(
       '',
-      `| wasm kernel, batch 32 | share of original time | original (ms) | pruned (ms) | speedup | MACs ratio of its layers |`,
+      `| ${label} kernel, batch 32 | share of original time | original (ms) | pruned (ms) | speedup | MACs ratio of its layers |`,
       `|---|---|---|---|---|---|`,
     );
-    const names = Object.keys(profiles[0]).sort((a, b) => profiles[0][b] - profiles[0][a]);
+    const names = Object.keys(profile[0]).sort((a, b) => profile[0][b] - profile[0][a]);
     for (const name of names) {
-      const [a, b] = [profiles[0][name], profiles[1][name] ?? 0];
+      const [a, b] = [profile[0][name], profile[1][name] ?? 0];
       if (a < 0.5) continue;
       const cls = KERNEL_LAYER[name];
       const macsRatio = cls ? `${fmt(macs[0][cls] / macs[1][cls], 2)}x (${cls})` : '-';
