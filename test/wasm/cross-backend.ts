@@ -62,3 +62,26 @@ export function expectAllClose(actual: HostTensor[], expected: HostTensor[], rto
     }
   });
 }
+
+/**
+ * Builds a compiled model on `backend`, runs one `trainOnBatch` on (x, y) and returns the weights
+ * before and after (trainable and non-trainable) and the loss; disposes everything it made.
+ */
+export async function trainOneStep(
+  backend: 'cpu' | 'wasm',
+  buildModel: () => tf.LayersModel,
+  x: HostTensor,
+  y: HostTensor,
+): Promise<{ before: HostTensor[]; after: HostTensor[]; loss: number }> {
+  return onBackend(backend, async () => {
+    const model = buildModel();
+    const [xt, yt] = [x, y].map(toTensor);
+    const before = model.getWeights().map(toHost);
+    const loss = (await model.trainOnBatch(xt, yt)) as number;
+    const after = model.getWeights().map(toHost);
+    tf.dispose([xt, yt]);
+    model.optimizer.dispose();
+    model.dispose();
+    return { before, after, loss };
+  });
+}

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { enableWasmTraining, fastBatchNorm, type ReplacingKernelConfig } from '../../src/wasm';
-import { expectAllClose, onBackend, seeded, toHost, toTensor, wasmBackend, type HostTensor } from './cross-backend';
+import { expectAllClose, onBackend, seeded, toHost, toTensor, trainOneStep, wasmBackend, type HostTensor } from './cross-backend';
 
 beforeAll(() => {
   enableWasmTraining();
@@ -161,18 +161,7 @@ describe('BatchNormalization models on wasm with fastBatchNorm', () => {
   });
 
   test('one training step (BN forward in training mode, BN backward) equals the cpu backend', async () => {
-    const stepOn = (backend: 'cpu' | 'wasm') =>
-      onBackend(backend, async () => {
-        const model = buildModel();
-        const [x, y] = [X, Y].map(toTensor);
-        const before = model.getWeights().map(toHost);
-        const loss = (await model.trainOnBatch(x, y)) as number;
-        const after = model.getWeights().map(toHost);
-        tf.dispose([x, y]);
-        model.optimizer.dispose();
-        model.dispose();
-        return { before, after, loss };
-      });
+    const stepOn = (backend: 'cpu' | 'wasm') => trainOneStep(backend, buildModel, X, Y);
     const before = tf.memory().numTensors;
     const wasm = await stepOn('wasm');
     const cpu = await stepOn('cpu');

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { enableWasmTraining } from '../../src/wasm';
-import { expectAllClose, onBackend, seeded, toHost, toTensor, wasmBackend, type HostTensor } from './cross-backend';
+import { expectAllClose, onBackend, seeded, toTensor, trainOneStep, wasmBackend, type HostTensor } from './cross-backend';
 
 beforeAll(() => {
   enableWasmTraining();
@@ -40,17 +40,7 @@ const Y: HostTensor = { values: new Float32Array(24).map((_, i) => (i % 4 === Ma
 
 /** Weights (trainable and BN moving statistics) before and after one SGD step on `backend`. */
 async function oneStep(backend: 'cpu' | 'wasm'): Promise<{ before: HostTensor[]; after: HostTensor[]; loss: number }> {
-  return onBackend(backend, async () => {
-    const model = buildModel();
-    const [x, y] = [X, Y].map(toTensor);
-    const before = model.getWeights().map(toHost);
-    const loss = (await model.trainOnBatch(x, y)) as number;
-    const after = model.getWeights().map(toHost);
-    tf.dispose([x, y]);
-    model.optimizer.dispose();
-    model.dispose();
-    return { before, after, loss };
-  });
+  return trainOneStep(backend, buildModel, X, Y);
 }
 
 const minus = (a: HostTensor[], b: HostTensor[]): HostTensor[] =>
