@@ -21,6 +21,16 @@ export type PruneErrorCode =
   | 'UNREGISTERED_LAYER'
   /** An option is missing, of the wrong type or out of range. */
   | 'INVALID_OPTION'
+  /** Data a step needs was not given (scoring data for a data-based criterion, labels for a loss). */
+  | 'MISSING_DATA'
+  /** Data does not fit the model: wrong number of tensors, shapes, or example counts. */
+  | 'DATA_MISMATCH'
+  /** A loss is needed but none was given and the model is not compiled. */
+  | 'MISSING_LOSS'
+  /** A criterion returned scores of the wrong length, or NaN or infinite scores. */
+  | 'INVALID_SCORES'
+  /** A criterion cannot score a group (e.g. `bnScale` on a group without BatchNormalization). */
+  | 'NOT_APPLICABLE'
   /** The requested TF.js backend is not available on this host. */
   | 'BACKEND_UNAVAILABLE'
   /** A bug in tfjs-prune itself: an internal consistency check failed. Please report it. */

@@ -1,6 +1,6 @@
 import type { Analysis, Removals } from '../../src/index';
 import { PruneError } from '../../src/errors';
-import { seededRandom } from '../../examples/shared/seeded-random';
+import { seededRandom } from '../../src/util/seeded-random';
 
 /** Options of {@link seededRemovals}. */
 export interface SeededRemovalsArgs {

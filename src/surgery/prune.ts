@@ -1,16 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
+import { weightShortName } from '../model/weight-short-name';
 import { resolveModel } from '../graph/resolve-model';
 import { layerConfig } from '../model/layer-config';
 import { keepPositions } from './keep-positions';
 import { rebuildModel } from './rebuild-model';
 import { sliceLayer, type NamedWeight } from './slice-layer';
 import { validateRemovals, type Removals } from './validate-removals';
-
-/** Short name of a layer weight: `conv2d_1/kernel` -> `kernel`. */
-function shortName(w: tf.LayerVariable): string {
-  const full = w.originalName ?? w.name;
-  return full.slice(full.lastIndexOf('/') + 1).replace(/_\d+$/, '');
-}
 
 /**
  * Removes channels for real and returns a new, smaller `tf.LayersModel`. `removals` maps group
@@ -52,7 +47,7 @@ export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel
       };
       if (keep.input === null && keep.output === null) continue;
       const values = layer.getWeights();
-      const weights: NamedWeight[] = layer.weights.map((w, i) => ({ name: shortName(w), value: values[i] }));
+      const weights: NamedWeight[] = layer.weights.map((w, i) => ({ name: weightShortName(w), value: values[i] }));
       const slice = sliceLayer(node.className, layer.name, layerConfig(layer), weights, keep);
       if (Object.keys(slice.config).length > 0) patches.set(layer.name, slice.config);
       slice.weights.forEach((t, i) => {

@@ -1,6 +1,6 @@
 /**
- * mulberry32: a tiny seeded PRNG returning floats in [0, 1). Shared by the examples and the
- * benchmarks so their data splits and removal plans repeat exactly.
+ * mulberry32: a tiny seeded PRNG returning floats in [0, 1). Used by the random criterion and
+ * shared with the examples and benchmarks, so scores, data splits and removal plans repeat exactly.
  *
  * @example
  * ```ts
