@@ -73,24 +73,29 @@ function makeNode(layer: tf.layers.Layer, nodeIndex: number, callCount: number):
   };
 }
 
-/** A Sequential is a chain: each layer reads the previous one (its internal graph may not exist yet). */
+/**
+ * A Sequential is a chain. It is read backwards from the model's output through the nodes that
+ * belong to this model: a layer shared with another model (a Sequential built from another
+ * model's layers) has one node per model, and only this model's node counts.
+ */
 function sequentialGraph(model: tf.LayersModel): LayerGraph {
-  const nodes: GraphNode[] = [];
-  let previous: tf.layers.Layer | null = null;
-  let inputKey = '';
-  for (const layer of model.layers) {
-    const all = liveNodes(layer);
-    const index: number = previous === null ? 0 : all.findIndex((n) => n.inboundLayers[0] === previous);
-    if (index < 0) {
-      throw new PruneError('INTERNAL', `Could not find how Sequential layer '${layer.name}' is connected to '${previous?.name}'.`);
+  const output = model.outputs[0] as unknown as { sourceLayer: tf.layers.Layer; nodeIndex: number };
+  const chain: GraphNode[] = [];
+  let layer = output.sourceLayer;
+  let nodeIndex = output.nodeIndex;
+  for (;;) {
+    const live = liveNodes(layer)[nodeIndex];
+    if (live === undefined) {
+      throw new PruneError('INTERNAL', `Could not find node ${nodeIndex} of Sequential layer '${layer.name}'.`);
     }
-    const node = makeNode(layer, index, 1);
-    if (previous === null) inputKey = node.inputs[0];
-    nodes.push(node);
-    previous = layer;
+    if (live.inboundLayers.length === 0) break; // the input layer
+    chain.unshift(makeNode(layer, nodeIndex, 1));
+    nodeIndex = live.nodeIndices[0];
+    layer = live.inboundLayers[0];
   }
-  const last = nodes[nodes.length - 1];
-  return { nodes, inputs: new Set([inputKey]), outputs: new Set(last.outputs) };
+  if (chain.length === 0) throw new PruneError('INTERNAL', `Sequential model '${model.name}' has no layer between its input and output.`);
+  const last = chain[chain.length - 1];
+  return { nodes: chain, inputs: new Set([chain[0].inputs[0]]), outputs: new Set(last.outputs) };
 }
 
 function functionalGraph(model: tf.LayersModel): LayerGraph {

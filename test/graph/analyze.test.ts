@@ -276,4 +276,20 @@ describe('analyze', () => {
       if (canRun3d) await checkInvariant(m, { c3: [1] }, input([2, 4, 4, 4, 1]));
     });
   });
+
+  test('a Sequential built from another model\'s layers reads its own nodes, not the other model\'s', async () => {
+    const first = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 4, name: 'h' }),
+        tf.layers.dense({ units: 5, name: 'h2' }),
+        tf.layers.dense({ units: 2, name: 'o' }),
+      ],
+    });
+    // h keeps its node; h2 and o are applied a second time (node 1), after a new Dropout.
+    const second = tf.sequential({ layers: [first.layers[0], first.layers[1], tf.layers.dropout({ rate: 0.5, name: 'drop' }), first.layers[2]] });
+    const { groups } = analyze(second);
+    expect(roles(byId(groups, 'h2'))).toEqual(['consumer:o', 'passThrough:drop', 'producer:h2']);
+    await checkInvariant(second, { h: [1], h2: [0, 3] }, input([2, 3]));
+    first.dispose();
+  });
 });
