@@ -34,3 +34,5 @@ export { normalizeScores } from './criteria/normalize-scores';
 export { reduceChannelValues } from './criteria/reduce-channel-values';
 export type { DataSource, DatasetBatch, TensorData } from './data/data-source';
 export type { LossSpec } from './data/per-example-loss';
+export { evaluateCriteria } from './criteria/evaluate-criteria';
+export type { CriterionEvaluation, EvaluateCriteriaOptions, EvaluateCriteriaResult } from './criteria/evaluate-criteria';
