@@ -12,12 +12,13 @@ export interface ResolvedCriterionOptions {
 
 /**
  * Checks the shared options of a built-in criterion factory (throws a PruneError naming the
- * factory) and fills in the defaults.
+ * factory) and fills in the defaults. `defaults.reduce: false` marks a criterion without per-producer
+ * scores, which refuses a `reduce` option.
  */
 export function criterionOptions(
   options: CriterionOptions | undefined,
   factory: string,
-  defaults: { normalize: Normalization } = { normalize: 'l2' },
+  defaults: { normalize: Normalization; reduce?: boolean } = { normalize: 'l2' },
   extraKeys: readonly string[] = [],
 ): ResolvedCriterionOptions {
   const where = `criteria.${factory}`;
@@ -25,7 +26,7 @@ export function criterionOptions(
   if (options === null || typeof options !== 'object') {
     throw new PruneError('INVALID_OPTION', `${where}: options must be an object; got ${options === null ? 'null' : typeof options}.`);
   }
-  const known = new Set(['reduce', 'normalize', 'flopsPenalty', ...extraKeys]);
+  const known = new Set([...(defaults.reduce === false ? [] : ['reduce']), 'normalize', 'flopsPenalty', ...extraKeys]);
   const unknown = Object.keys(options).filter((k) => !known.has(k));
   if (unknown.length > 0) {
     throw new PruneError('INVALID_OPTION', `${where}: unknown option(s) ${unknown.join(', ')}; known options: ${[...known].join(', ')}.`);

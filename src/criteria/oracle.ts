@@ -35,7 +35,7 @@ export interface OracleOptions extends DataCriterionOptions {
  * ```
  */
 export function oracle(options?: OracleOptions): Criterion {
-  const { normalize, flopsPenalty } = criterionOptions(options, 'oracle', { normalize: 'none' }, ['mode']);
+  const { normalize, flopsPenalty } = criterionOptions(options, 'oracle', { normalize: 'none', reduce: false }, ['mode']);
   const mode = options?.mode ?? 'abs';
   if (mode !== 'abs' && mode !== 'loss') throw new PruneError('INVALID_OPTION', `criteria.oracle: mode must be 'abs' or 'loss'; got ${JSON.stringify(mode)}.`);
   return {

@@ -40,7 +40,7 @@ function hash(text: string, seed: number): number {
  * ```
  */
 export function random(options?: RandomOptions): Criterion {
-  const { normalize, flopsPenalty } = criterionOptions(options, 'random', { normalize: 'none' }, ['seed']);
+  const { normalize, flopsPenalty } = criterionOptions(options, 'random', { normalize: 'none', reduce: false }, ['seed']);
   const seed = options?.seed ?? 0;
   if (!Number.isInteger(seed)) throw new PruneError('INVALID_OPTION', `criteria.random: seed must be an integer; got ${String(options?.seed)}.`);
   return {

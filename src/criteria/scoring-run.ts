@@ -239,6 +239,19 @@ function statsOf(acc: Accumulator, plan: GatePlan, groups: readonly ResolvedGrou
 }
 
 /**
+ * Runs the loss once on two examples, outside any gradient tape, so that a faulty loss (wrong
+ * output shape) fails here with its own message: TF.js leaks the tape's saved tensors when a
+ * gradient function throws.
+ */
+function probeLoss(resolved: ResolvedModel, plan: GatePlan, batch: Batch, lossOf: (yTrue: tf.Tensor[], yPred: tf.Tensor[]) => tf.Tensor1D): void {
+  tf.tidy(() => {
+    const n = Math.min(2, batch.size);
+    const cut = (t: tf.Tensor): tf.Tensor => t.slice(0, n);
+    lossOf(batch.y!.map(cut), gatedForward(resolved, plan, batch.x.map(cut), null));
+  });
+}
+
+/**
  * The gate row of a removal set: 1 everywhere, 0 at the removed channels. Unlike `prune`, it may
  * switch off every channel of a group (an evaluation, not a model).
  */
@@ -295,8 +308,13 @@ export async function createScoringRun(
   const passNeeds = new Set([...needs].filter((n) => n !== 'evaluations'));
   try {
     if (data !== undefined && dataNeeded) {
+      let probed = false;
       for await (const batch of batchesOf(model, data, batchSize, where, lossNeeded)) {
         try {
+          if (lossOf !== null && !probed) {
+            probeLoss(resolved, plan, batch, lossOf);
+            probed = true;
+          }
           if (passNeeds.size > 0) await runPass(resolved, plan, batch, passNeeds, lossOf, terms, acc);
         } finally {
           if (needs.has('evaluations')) kept.push(batch);

@@ -19,7 +19,7 @@ export type DataCriterionOptions = Omit<CriterionOptions, 'reduce'>;
  * data-based built-ins.
  */
 export function statsCriterion(name: string, need: CriterionNeed, options: DataCriterionOptions | undefined, pick: (s: ChannelStats) => Float32Array | undefined): Criterion {
-  const { normalize, flopsPenalty } = criterionOptions(options, name);
+  const { normalize, flopsPenalty } = criterionOptions(options, name, { normalize: 'l2', reduce: false });
   return {
     name,
     needs: [need],

@@ -127,6 +127,7 @@ export async function* batchesOf(model: tf.LayersModel, data: DataSource, batchS
       if (done) return;
       const element = value as DatasetBatch | undefined;
       if (typeof element !== 'object' || element === null || !('xs' in element)) {
+        tf.dispose(element as tf.TensorContainer);
         throw new PruneError('DATA_MISMATCH', `${where}: dataset elements must be { xs, ys } objects (batched, as for model.fitDataset); got ${element === null ? 'null' : typeof element}.`);
       }
       const x = asList(element.xs)!;
