@@ -1,4 +1,5 @@
 import { PruneError } from '../errors';
+import { OPAQUE } from '../graph/channel-flow';
 import type { ResolvedModel } from '../graph/resolve-model';
 
 /**
@@ -69,5 +70,29 @@ export function validateRemovals(resolved: ResolvedModel, removals: unknown): Se
     }
     for (const i of seen) removed.add(group.classRoots[i]);
   }
+  assertNoEmptyTensor(resolved, removed);
   return removed;
+}
+
+/**
+ * Refuses a plan that removes every channel of some tensor although its group keeps some: a group
+ * tied by an Add to a Concatenate can be larger than one of its producers, and emptying that
+ * producer would leave a layer with 0 filters.
+ */
+function assertNoEmptyTensor(resolved: ResolvedModel, removed: Set<number>): void {
+  if (removed.size === 0) return;
+  const { flow } = resolved;
+  for (const node of flow.graph.nodes) {
+    for (const key of node.outputs) {
+      const atoms = flow.maps.get(key);
+      if (!atoms || atoms.length === 0) continue;
+      if (!atoms.every((a) => a !== OPAQUE && removed.has(flow.classes.find(a)))) continue;
+      const group = resolved.groups.find((g) => g.classRoots.includes(flow.classes.find(atoms[0])));
+      throw new PruneError(
+        'REMOVES_ALL_CHANNELS',
+        `The plan removes all ${atoms.length} channel(s) of the output of layer '${node.name}' (${node.className}), channels of group '${group?.id}', ` +
+          'which would leave that layer with no output. Keep at least one of its channels.',
+      );
+    }
+  }
 }

@@ -110,3 +110,20 @@ describe('analyze and prune refuse what is not a built LayersModel', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });
+
+describe('a plan that would empty one producer of a wider group', () => {
+  test('is refused with REMOVES_ALL_CHANNELS naming the layer', () => {
+    // add(concat(a [1 ch], b [1 ch]), c [2 ch]): group a = {a, b, c}, 2 channels; channel 0 is all of a.
+    const x = tf.input({ shape: [3, 3, 1] });
+    const a = tf.layers.conv2d({ filters: 1, kernelSize: 1, name: 'a' }).apply(x) as tf.SymbolicTensor;
+    const b = tf.layers.conv2d({ filters: 1, kernelSize: 1, name: 'b' }).apply(x) as tf.SymbolicTensor;
+    const c = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'c' }).apply(x) as tf.SymbolicTensor;
+    const cat = tf.layers.concatenate({ name: 'cat' }).apply([a, b]) as tf.SymbolicTensor;
+    const sum = tf.layers.add({ name: 'add' }).apply([cat, c]) as tf.SymbolicTensor;
+    const y = tf.layers.dense({ units: 1, name: 'y' }).apply(tf.layers.flatten().apply(sum) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: x, outputs: y });
+    expect(analyze(m).groups.find((g) => g.id === 'a')?.size).toBe(2);
+    expectPruneError(() => prune(m, { a: [0] }), 'REMOVES_ALL_CHANNELS', "layer 'a' (Conv2D)", "group 'a'");
+    m.dispose();
+  });
+});

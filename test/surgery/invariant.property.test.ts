@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import { analyze } from '../../src/graph/analyze';
-import type { Removals } from '../../src/surgery/validate-removals';
 import { input } from '../helpers/arange';
 import { checkInvariant } from '../helpers/check-invariant';
+import { randomRemovals } from '../helpers/random-removals';
 import {
   architecture,
   buildFunctional,
@@ -14,25 +13,6 @@ import {
   sequentialStep,
   type Architecture,
 } from '../helpers/random-architecture';
-
-/** Picks, for every prunable group, a random strict subset of its channels (from a seed). */
-function randomRemovals(model: tf.LayersModel, seed: number, fraction: number): Removals {
-  let s = seed >>> 0 || 1;
-  const next = (): number => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-  const removals: Record<string, number[]> = {};
-  for (const g of analyze(model).groups) {
-    if (!g.prunable || g.size < 2) continue;
-    const count = Math.min(g.size - 1, Math.floor(next() * fraction * g.size + next()));
-    const order = Array.from({ length: g.size }, (_, i) => i).sort(() => next() - 0.5);
-    if (count > 0) removals[g.id] = order.slice(0, count);
-  }
-  return removals;
-}
 
 async function holds(build: (a: Architecture) => tf.LayersModel, arch: Architecture, seed: number, fraction: number): Promise<void> {
   const start = tf.memory().numTensors;
