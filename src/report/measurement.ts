@@ -1,0 +1,30 @@
+/**
+ * The size, cost and quality of one model, as the pruning loop measures it.
+ *
+ * @example
+ * ```ts
+ * const m: Measurement = { params: 56714, flops: 706752, metrics: { accuracy: 0.965, loss: 0.11 } };
+ * const flopsKept = report.final.flops / report.baseline.flops;
+ * ```
+ */
+export interface Measurement {
+  /** Weights of the model (`countParams(model).total`). */
+  params: number;
+  /** Multiply-accumulates per example (`countFlops(model).total`). */
+  flops: number;
+  /** Median `predict` latency in ms, when the run measures latency (objective or target `latency`). */
+  latencyMs?: number;
+  /** Validation metrics by name (`loss` and each compiled metric), when there is validation data. */
+  metrics: Record<string, number>;
+}
+
+/**
+ * Whether a larger value of a metric is better. Every metric declares it; nothing is guessed from
+ * a metric's name.
+ *
+ * @example
+ * ```ts
+ * const accuracyDirection: MetricDirection = 'higher';
+ * ```
+ */
+export type MetricDirection = 'higher' | 'lower';

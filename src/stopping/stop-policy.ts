@@ -1,0 +1,84 @@
+import type { Measurement, MetricDirection } from '../report/measurement';
+import type { StepRecord } from '../report/step-record';
+
+/**
+ * What a stopping policy sees after each pruning step (after fine-tuning and measuring).
+ *
+ * @example
+ * ```ts
+ * const flopsKept = (s: LoopState) => s.current.flops / s.baseline.flops;
+ * ```
+ */
+export interface LoopState {
+  /** Completed pruning steps (1 after the first). */
+  step: number;
+  /** The original model, measured before any pruning (after the initial fine-tune, if any). */
+  baseline: Measurement;
+  /** The current model, after this step's fine-tuning. */
+  current: Measurement;
+  /** Every step so far, the last one included. */
+  history: readonly StepRecord[];
+}
+
+/**
+ * A policy's verdict. `stop: true` ends the loop; `rollback: true` also says the current model is
+ * not acceptable (it breaks a bound), so the loop returns the last model that met every bound.
+ *
+ * @example
+ * ```ts
+ * const verdict: StopDecision = { stop: true, reason: 'accuracy dropped by 0.012 > 0.01', rollback: true };
+ * ```
+ */
+export interface StopDecision {
+  stop: boolean;
+  /** Human-readable why, for the report (e.g. `'FLOPs at 49.7% <= 50%'`). */
+  reason?: string;
+  rollback?: boolean;
+}
+
+/**
+ * What the loop knows before any work, so a policy can refuse bad use up front (unknown metric,
+ * no validation data for a metric bound, a target the original model already meets).
+ *
+ * @example
+ * ```ts
+ * validate(ctx: StopContext) { if (!(this.metric in ctx.metrics)) throw new PruneError('INVALID_OPTION', '...'); }
+ * ```
+ */
+export interface StopContext {
+  baseline: Measurement;
+  /** Every metric the loop measures on validation data, with its direction. Empty without validation data. */
+  metrics: Record<string, MetricDirection>;
+  /** Whether the loop measures latency (objective `'latency'` or a latency target). */
+  measuresLatency: boolean;
+}
+
+/**
+ * A stopping policy: a plain object. Compose with `anyOf` / `allOf`.
+ *
+ * - `check` is called after every step; the loop stops at the first `stop: true`.
+ * - `bound`, when present, says whether a measurement is acceptable (e.g. within an accuracy
+ *   drop). The loop remembers the last model for which every bound holds, and returns it when a
+ *   policy asks for a rollback.
+ *
+ * @example
+ * ```ts
+ * import type { StopPolicy } from 'tfjs-prune';
+ *
+ * // Stop once the model has fewer than 10,000 weights.
+ * const under10k: StopPolicy = {
+ *   name: 'params < 10000',
+ *   check: (s) => (s.current.params < 10000 ? { stop: true, reason: `params ${s.current.params} < 10000` } : { stop: false }),
+ * };
+ * ```
+ */
+export interface StopPolicy {
+  /** Shown in the report as `stoppedBy`, e.g. `'targetFlops(0.5)'`. */
+  readonly name: string;
+  /** What the loop must measure for this policy. */
+  readonly requires?: { latency?: boolean; metrics?: readonly string[] };
+  /** Refuses bad use before any work, with a PruneError. */
+  validate?(context: StopContext): void;
+  check(state: LoopState): StopDecision;
+  bound?(measurement: Measurement, baseline: Measurement): boolean;
+}
