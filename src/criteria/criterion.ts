@@ -190,9 +190,10 @@ export type GroupScores = Record<string, Float32Array>;
  * ```ts
  * import { criteria, normalizeScores, type Criterion } from 'tfjs-prune';
  *
- * const taylor = criteria.taylor({ normalize: 'none' });
- * const l2 = criteria.l2Norm({ normalize: 'none' });
- * // Half data, half weights: the mean of the two L2-normalised scores.
+ * const taylor = criteria.taylor();
+ * const l2 = criteria.l2Norm();
+ * // Half data, half weights: the mean of the two L2-normalised scores. A criterion's own `score`
+ * // returns raw scores: its `normalize` and `flopsPenalty` apply only when the runner calls it.
  * const blend: Criterion = {
  *   name: 'taylorPlusL2',
  *   needs: taylor.needs,

@@ -150,7 +150,9 @@ export async function prepareRun(
  * @throws PruneError `MISSING_DATA` when the criterion needs data (or labels) that were not given,
  *   `DATA_MISMATCH` when the data does not fit the model, `MISSING_LOSS` when a loss is needed and
  *   the model is not compiled, `INVALID_SCORES` when the criterion returns a wrong length or NaN,
- *   `UNKNOWN_GROUP` / `GROUP_NOT_PRUNABLE` for bad `groups`.
+ *   `UNKNOWN_GROUP` / `GROUP_NOT_PRUNABLE` for bad `groups`, `INVALID_OPTION` for a bad criterion,
+ *   loss or option, `NOT_APPLICABLE` when the criterion cannot score a group (`bnScale` without BN),
+ *   `NOT_A_LAYERS_MODEL` / `MODEL_NOT_BUILT` for a bad model.
  *
  * @example
  * ```ts

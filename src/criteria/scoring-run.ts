@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResolvedGroup } from '../graph/find-groups';
 import type { ResolvedModel } from '../graph/resolve-model';
 import { PruneError } from '../errors';
-import { batchesOf, disposeBatch, type Batch, type DataSource } from '../data/data-source';
+import { batchesOf, disposeBatch, isDataset, type Batch, type DataSource } from '../data/data-source';
 import type { LossSpec } from '../data/per-example-loss';
 import { perExampleLoss } from '../data/per-example-loss';
 import type { Removals } from '../surgery/validate-removals';
@@ -255,7 +255,7 @@ function probeLoss(resolved: ResolvedModel, plan: GatePlan, batch: Batch, lossOf
  * The gate row of a removal set: 1 everywhere, 0 at the removed channels. Unlike `prune`, it may
  * switch off every channel of a group (an evaluation, not a model).
  */
-function gateMask(plan: GatePlan, removals: Removals, where: string): Float32Array {
+function gateMask(resolved: ResolvedModel, plan: GatePlan, removals: Removals, where: string): Float32Array {
   if (removals === null || typeof removals !== 'object') {
     throw new PruneError('INVALID_OPTION', `${where}: evaluate() takes an object mapping group ids to channel indices; got ${String(removals)}.`);
   }
@@ -263,6 +263,10 @@ function gateMask(plan: GatePlan, removals: Removals, where: string): Float32Arr
   for (const [id, indices] of Object.entries(removals)) {
     const o = plan.offsets.get(id);
     const size = plan.groups.find((g) => g.id === id)?.size ?? 0;
+    const group = resolved.groupById.get(id);
+    if (group !== undefined && !group.prunable) {
+      throw new PruneError('GROUP_NOT_PRUNABLE', `${where}: evaluate() got group '${id}', which cannot be pruned (${group.reason}).`);
+    }
     if (o === undefined) {
       throw new PruneError('UNKNOWN_GROUP', `${where}: evaluate() got group '${id}', which is not a prunable group; prunable groups: ${plan.groups.map((g) => g.id).join(', ')}.`);
     }
@@ -303,11 +307,14 @@ export async function createScoringRun(
   const lossOf = lossNeeded ? perExampleLoss(model, options.loss) : null;
 
   const acc = new Accumulator(plan.width);
+  // Evaluations run over the data many times: tensors are re-sliced each time; dataset elements
+  // (a dataset may be one-shot) are kept until the run is disposed.
+  const keepBatches = needs.has('evaluations') && data !== undefined && isDataset(data);
   const kept: Batch[] = [];
   const terms = needs.has('weightGradients') ? weightTerms(resolved, views, prunable) : [];
   const passNeeds = new Set([...needs].filter((n) => n !== 'evaluations'));
   try {
-    if (data !== undefined && dataNeeded) {
+    if (data !== undefined && dataNeeded && groups.length > 0) {
       let probed = false;
       for await (const batch of batchesOf(model, data, batchSize, where, lossNeeded)) {
         try {
@@ -317,7 +324,7 @@ export async function createScoringRun(
           }
           if (passNeeds.size > 0) await runPass(resolved, plan, batch, passNeeds, lossOf, terms, acc);
         } finally {
-          if (needs.has('evaluations')) kept.push(batch);
+          if (keepBatches) kept.push(batch);
           else disposeBatch(batch);
         }
       }
@@ -330,14 +337,28 @@ export async function createScoringRun(
   const stats = passNeeds.size > 0 ? statsOf(acc, plan, groups, passNeeds, views) : null;
   let baseLoss: number | null = null;
 
+  async function* evaluationBatches(): AsyncGenerator<Batch> {
+    if (keepBatches) {
+      yield* kept;
+      return;
+    }
+    for await (const batch of batchesOf(model, data as DataSource, batchSize, where, true)) {
+      try {
+        yield batch;
+      } finally {
+        disposeBatch(batch);
+      }
+    }
+  }
+
   const evaluate = async (removals: Removals): Promise<number> => {
     if (!needs.has('evaluations')) {
       throw new PruneError('INVALID_OPTION', `${where}: input.evaluate() is only available to criteria that declare the need 'evaluations'.`);
     }
-    const mask = gateMask(plan, removals, where);
+    const mask = gateMask(resolved, plan, removals, where);
     let total = 0;
     let n = 0;
-    for (const batch of kept) {
+    for await (const batch of evaluationBatches()) {
       const sum = tf.tidy(() => {
         const gates = tf.tensor2d(mask, [1, plan.width]).tile([batch.size, 1]);
         return lossOf!(batch.y!, gatedForward(resolved, plan, batch.x, gates)).sum();
@@ -351,7 +372,7 @@ export async function createScoringRun(
     }
     return total / n;
   };
-  if (needs.has('evaluations')) baseLoss = await evaluate({});
+  if (needs.has('evaluations') && data !== undefined) baseLoss = await evaluate({});
 
   const input: CriterionInput = {
     model,

@@ -60,7 +60,7 @@ function outputLoss(spec: unknown, where: string): OutputLoss {
       if (value.rank === 0 || value.shape[0] !== yPred.shape[0]) {
         throw new PruneError(
           'INVALID_OPTION',
-          `${where}: the loss function returned shape [${value.shape.join(', ')}], but criteria need one loss per example (shape [${yPred.shape[0]}]). ` +
+          `${where} returned shape [${value.shape.join(', ')}] for a batch of ${yPred.shape[0]} examples, but one loss per example is needed (shape [${yPred.shape[0]}]). ` +
             'Return per-example values, e.g. use tf.losses.* with reduction tf.Reduction.NONE.',
         );
       }
@@ -103,7 +103,8 @@ export function perExampleLoss(model: tf.LayersModel, loss: LossSpec | LossSpec[
   if (list.length !== outputs) {
     throw new PruneError('INVALID_OPTION', `loss: model '${model.name}' has ${outputs} outputs but ${list.length} losses were given; give one per output, in output order.`);
   }
-  const fns = list.map((s, i) => outputLoss(s, outputs > 1 ? `loss[${i}]` : 'loss'));
+  const origin = loss === undefined ? `the compiled loss of model '${model.name}'` : 'loss';
+  const fns = list.map((s, i) => outputLoss(s, outputs > 1 ? `${origin}[${i}]` : origin));
   return (yTrue, yPred) => {
     let total = fns[0](yTrue[0], yPred[0]);
     for (let i = 1; i < fns.length; i++) total = total.add(fns[i](yTrue[i], yPred[i]));

@@ -3,6 +3,7 @@ import { criteria } from '../../src/criteria/criteria';
 import { scoreGroups } from '../../src/criteria/score-groups';
 import { prune } from '../../src/surgery/prune';
 import { perExampleCrossEntropy } from '../helpers/scaled-reference';
+import { expectPruneErrorAsync } from '../helpers/expect-prune-error';
 import { dataFor, smallCnn } from './models';
 
 /**
@@ -112,6 +113,33 @@ describe('criteria.oracle', () => {
       }
     }
     tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  test('a dataset gives the same oracle as tensors; evaluate() refuses locked and unknown groups', async () => {
+    const model = smallCnn();
+    const { x, y } = dataFor([6, 6, 2], 6);
+    const xs = tf.split(x, 3);
+    const ys = tf.split(y, 3);
+    const dataset = tf.data.array(xs.map((t, i) => ({ xs: t, ys: ys[i] })));
+    const loss = 'categoricalCrossentropy';
+    const before = tf.memory().numTensors;
+    const fromTensors = await scoreGroups(model, criteria.oracle(), { data: { x, y }, loss, batchSize: 2 });
+    const fromDataset = await scoreGroups(model, criteria.oracle(), { data: dataset, loss });
+    fromTensors.c1.forEach((v, i) => expect(fromDataset.c1[i]).toBeCloseTo(v, 6));
+    const probe = (removals: Record<string, number[]>) => ({
+      name: 'probe',
+      needs: ['evaluations' as const],
+      score: async (input: import('../../src/criteria/criterion').CriterionInput) => {
+        await input.evaluate(removals);
+        return {};
+      },
+    });
+    await expectPruneErrorAsync(() => scoreGroups(model, probe({ out: [0] }), { data: { x, y }, loss, groups: [] }), 'GROUP_NOT_PRUNABLE', 'model output');
+    await expectPruneErrorAsync(() => scoreGroups(model, probe({ zz: [0] }), { data: { x, y }, loss, groups: [] }), 'UNKNOWN_GROUP', 'c1, d1');
+    await expectPruneErrorAsync(() => scoreGroups(model, probe({ c1: [4] }), { data: { x, y }, loss, groups: [] }), 'INDEX_OUT_OF_RANGE', '4 channels');
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y, ...xs, ...ys]);
     model.dispose();
   });
 });
