@@ -33,6 +33,12 @@ export type PruneErrorCode =
   | 'NOT_APPLICABLE'
   /** The requested TF.js backend is not available on this host. */
   | 'BACKEND_UNAVAILABLE'
+  /**
+   * A checkpoint or saved model cannot be used: a stored file is missing, truncated or corrupt, its
+   * format version is unknown to this tfjs-prune, or a checkpoint given to a store to save is
+   * malformed (wrong version, no weights, loop state that is not plain JSON).
+   */
+  | 'CHECKPOINT_INVALID'
   /** A bug in tfjs-prune itself: an internal consistency check failed. Please report it. */
   | 'INTERNAL';
 
