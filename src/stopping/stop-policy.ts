@@ -18,22 +18,42 @@ export interface LoopState {
   current: Measurement;
   /** Every step so far, the last one included. */
   history: readonly StepRecord[];
+  /**
+   * The direction of every metric this run measures (the same record as `StopContext.metrics`;
+   * empty without validation data). Metric policies read a metric's direction from here on every
+   * call rather than remembering it from `validate`, so one policy object can serve several runs,
+   * even concurrent ones with different metrics.
+   */
+  metrics: Record<string, MetricDirection>;
 }
 
 /**
- * A policy's verdict. `stop: true` ends the loop; `rollback: true` also says the current model is
- * not acceptable (it breaks a bound), so the loop returns the last model that met every bound.
+ * A policy's verdict. `stop: true` ends the loop; `rollback: true` (only meaningful with
+ * `stop: true`) also says the current model is not acceptable (it breaks a bound), so the loop
+ * returns the last model that met every bound.
  *
  * @example
  * ```ts
- * const verdict: StopDecision = { stop: true, reason: 'accuracy dropped by 0.012 > 0.01', rollback: true };
+ * const verdict: StopDecision = {
+ *   stop: true,
+ *   rollback: true,
+ *   reason: 'accuracy dropped by 0.012 > 0.01',
+ *   by: 'maxMetricDrop(accuracy, 0.01)',
+ * };
  * ```
  */
 export interface StopDecision {
   stop: boolean;
-  /** Human-readable why, for the report (e.g. `'FLOPs at 49.7% <= 50%'`). */
+  /** Human-readable why, for the report (e.g. `'FLOPs at 49.7% of the original <= 50%'`). */
   reason?: string;
   rollback?: boolean;
+  /**
+   * The name of the policy that fired: built-in leaf policies set their own name
+   * (`'targetFlops(0.5)'`), `anyOf` passes its firing child's `by` through, `allOf` reports
+   * `allOf(<by of each child>)`. The loop reports it as `stoppedBy` (falling back to the
+   * top-level policy's name when a custom policy leaves it out).
+   */
+  by?: string;
 }
 
 /**
@@ -59,7 +79,12 @@ export interface StopContext {
  * - `check` is called after every step; the loop stops at the first `stop: true`.
  * - `bound`, when present, says whether a measurement is acceptable (e.g. within an accuracy
  *   drop). The loop remembers the last model for which every bound holds, and returns it when a
- *   policy asks for a rollback.
+ *   policy asks for a rollback. Its third argument is the run's metric directions (as
+ *   `LoopState.metrics`).
+ *
+ * Policies hold no state between calls: the same object may be used by several runs, even at
+ * the same time. Anything run-specific (such as a metric's direction) comes in through the
+ * arguments.
  *
  * @example
  * ```ts
@@ -68,7 +93,10 @@ export interface StopContext {
  * // Stop once the model has fewer than 10,000 weights.
  * const under10k: StopPolicy = {
  *   name: 'params < 10000',
- *   check: (s) => (s.current.params < 10000 ? { stop: true, reason: `params ${s.current.params} < 10000` } : { stop: false }),
+ *   check: (s) =>
+ *     s.current.params < 10000
+ *       ? { stop: true, reason: `params ${s.current.params} < 10000`, by: 'params < 10000' }
+ *       : { stop: false },
  * };
  * ```
  */
@@ -77,8 +105,12 @@ export interface StopPolicy {
   readonly name: string;
   /** What the loop must measure for this policy. */
   readonly requires?: { latency?: boolean; metrics?: readonly string[] };
-  /** Refuses bad use before any work, with a PruneError. */
+  /** Refuses bad use before any work, with a PruneError. Must not store anything on the policy. */
   validate?(context: StopContext): void;
   check(state: LoopState): StopDecision;
-  bound?(measurement: Measurement, baseline: Measurement): boolean;
+  /**
+   * Whether `measurement` is acceptable compared with `baseline`; `metrics` gives each metric's
+   * direction for this run (as `LoopState.metrics`).
+   */
+  bound?(measurement: Measurement, baseline: Measurement, metrics: Record<string, MetricDirection>): boolean;
 }
