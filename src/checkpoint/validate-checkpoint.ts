@@ -9,7 +9,8 @@ export const CHECKPOINT_VERSION = 1;
 
 /**
  * Checks a checkpoint before a store saves it: known `version`, a non-negative integer `step`,
- * complete model artifacts for `model` (and `best`, when given) and plain-JSON `state`. Throws a
+ * complete model artifacts for `model` (and `best`, when given) and plain-JSON `state` (or
+ * none: `undefined`). Throws a
  * PruneError('CHECKPOINT_INVALID') that names the field otherwise, so a store never writes
  * something it could not read back.
  *
@@ -33,7 +34,7 @@ export function validateCheckpoint(checkpoint: Checkpoint): void {
   }
   validateArtifacts(checkpoint.model, 'checkpoint.model');
   if (checkpoint.best !== undefined) validateArtifacts(checkpoint.best, 'checkpoint.best');
-  assertJsonValue(checkpoint.state, 'checkpoint.state');
+  if (checkpoint.state !== undefined) assertJsonValue(checkpoint.state, 'checkpoint.state');
 }
 
 /**
