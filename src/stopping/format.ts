@@ -47,9 +47,9 @@ export function formatRatioPercent(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(6))}%`;
 }
 
-/** A received value, for an error message: numbers and strings as written, other things by kind. */
+/** A received value, for an error message: numbers, booleans, undefined and strings as written, other things by kind. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
