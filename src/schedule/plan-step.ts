@@ -1,0 +1,86 @@
+import type { PruningGroup } from '../graph/pruning-group';
+import type { GroupScores } from '../criteria/criterion';
+import type { Removals } from '../surgery/validate-removals';
+import type { ResolvedSchedule } from './schedule-options';
+
+/** The groups a step may prune, with how far each may go. */
+interface Candidate {
+  group: PruningGroup;
+  scores: Float32Array;
+  /** Fewest channels the group may keep. */
+  floor: number;
+}
+
+/** The smallest allowed size of a group: minChannels, maxRatio of its original size, rounded up to roundTo. */
+export function groupFloor(originalSize: number, currentSize: number, schedule: ResolvedSchedule): number {
+  let floor = Math.max(schedule.minChannels, Math.ceil(originalSize * (1 - schedule.maxRatio) - 1e-9));
+  if (schedule.roundTo > 1 && currentSize >= schedule.roundTo) floor = Math.ceil(floor / schedule.roundTo) * schedule.roundTo;
+  return Math.min(floor, currentSize);
+}
+
+/** Channel order by score, lowest first; ties by channel index (deterministic, one channel at a time). */
+function ascending(scores: Float32Array): number[] {
+  return Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b] || a - b);
+}
+
+/**
+ * Chooses the channels one pruning step removes. Channels are taken lowest score first, exactly as
+ * many as the schedule says (ties at the cut-off are broken by group order, then channel index,
+ * never all removed at once), never taking a group below its floor (`minChannels`, `maxRatio`,
+ * `roundTo`); then `roundTo` tops up each touched group to a multiple. Returns the removals per
+ * group id (empty when every group is at its floor).
+ */
+export function planStep(
+  groups: readonly PruningGroup[],
+  scores: GroupScores,
+  originalSizes: Readonly<Record<string, number>>,
+  schedule: ResolvedSchedule,
+): Removals {
+  const candidates: Candidate[] = groups
+    .filter((g) => g.prunable && scores[g.id] !== undefined && !schedule.exclude(g))
+    .map((g) => ({ group: g, scores: scores[g.id], floor: groupFloor(originalSizes[g.id] ?? g.size, g.size, schedule) }));
+  const remaining = candidates.reduce((n, c) => n + c.group.size, 0);
+  const target = 'count' in schedule.channelsPerStep ? schedule.channelsPerStep.count : Math.max(1, Math.round(schedule.channelsPerStep.fraction * remaining));
+
+  const chosen = new Map<string, number[]>();
+  if (schedule.ranking === 'global') {
+    const all: Array<{ c: Candidate; channel: number; order: number }> = [];
+    candidates.forEach((c, order) => c.scores.forEach((_, channel) => all.push({ c, channel, order })));
+    all.sort((a, b) => a.c.scores[a.channel] - b.c.scores[b.channel] || a.order - b.order || a.channel - b.channel);
+    let taken = 0;
+    for (const { c, channel } of all) {
+      if (taken >= target) break;
+      const list = chosen.get(c.group.id) ?? [];
+      if (c.group.size - list.length <= c.floor) continue;
+      list.push(channel);
+      chosen.set(c.group.id, list);
+      taken++;
+    }
+  } else {
+    // Every group loses the same share of the step (its share of the remaining channels).
+    for (const c of candidates) {
+      const want = Math.round((target * c.group.size) / Math.max(1, remaining));
+      const allowed = Math.max(0, Math.min(want, c.group.size - c.floor));
+      if (allowed > 0) chosen.set(c.group.id, ascending(c.scores).slice(0, allowed));
+    }
+  }
+
+  // roundTo: a group that loses channels lands on a multiple (never below its floor).
+  if (schedule.roundTo > 1) {
+    for (const c of candidates) {
+      const list = chosen.get(c.group.id);
+      if (!list || c.group.size < schedule.roundTo) continue;
+      const kept = Math.max(c.floor, Math.floor((c.group.size - list.length) / schedule.roundTo) * schedule.roundTo);
+      const extra = c.group.size - kept - list.length;
+      if (extra <= 0) continue;
+      const taken = new Set(list);
+      for (const channel of ascending(c.scores)) {
+        if (list.length >= c.group.size - kept) break;
+        if (!taken.has(channel)) list.push(channel);
+      }
+    }
+  }
+  const out: Record<string, number[]> = {};
+  for (const [id, list] of chosen) if (list.length > 0) out[id] = list.sort((a, b) => a - b);
+  return out;
+}

@@ -1,0 +1,93 @@
+import type { PruningGroup } from '../graph/pruning-group';
+import { PruneError } from '../errors';
+
+/**
+ * How many channels each pruning step removes, and from where.
+ *
+ * @example
+ * ```ts
+ * const schedule: ScheduleOptions = { channelsPerStep: { fraction: 0.05 }, ranking: 'global', minChannels: 4, maxRatio: 0.8, roundTo: 4 };
+ * ```
+ */
+export interface ScheduleOptions {
+  /**
+   * Channels removed per step: `{ fraction }` of the channels that remain in the prunable (not
+   * excluded) groups, rounded, at least 1; or a fixed count (a positive integer). Default:
+   * `{ fraction: 0.05 }`.
+   */
+  channelsPerStep?: number | { fraction: number };
+  /**
+   * `'global'`: one ranking of all channels of all groups by score (normalised per group, as the
+   * criterion says), so important layers lose less; `'perLayer'`: every group loses the same
+   * fraction (its own lowest-scoring channels). Default: `'global'`.
+   */
+  ranking?: 'global' | 'perLayer';
+  /** No group is pruned below this many channels. Default: 1. */
+  minChannels?: number;
+  /**
+   * At most this fraction of a group's original channels is ever removed, in `[0, 1]`; e.g. 0.8
+   * keeps at least 20% of every group. Default: 1 (only `minChannels` limits).
+   */
+  maxRatio?: number;
+  /**
+   * Keep channel counts multiples of this (e.g. 8 for fast kernels): a group that loses channels in
+   * a step loses enough to land on a multiple (never below its floor, rounded up to a multiple).
+   * Groups smaller than `roundTo` are left alone. Default: 1.
+   */
+  roundTo?: number;
+  /**
+   * Groups never pruned: those with a producer layer of one of these names, or for which the
+   * predicate returns true. Default: none.
+   */
+  exclude?: readonly string[] | ((group: PruningGroup) => boolean);
+}
+
+/** Schedule options with defaults filled in and checked. */
+export interface ResolvedSchedule {
+  channelsPerStep: { fraction: number } | { count: number };
+  ranking: 'global' | 'perLayer';
+  minChannels: number;
+  maxRatio: number;
+  roundTo: number;
+  exclude: (group: PruningGroup) => boolean;
+}
+
+const fail = (what: string): never => {
+  throw new PruneError('INVALID_OPTION', `schedule.${what}`);
+};
+
+/** Checks schedule options and fills in defaults; throws a PruneError naming the bad field. */
+export function resolveSchedule(options: ScheduleOptions | undefined): ResolvedSchedule {
+  const o = options ?? {};
+  if (typeof o !== 'object' || o === null) fail(`: must be an object; got ${String(o)}.`);
+  const known = ['channelsPerStep', 'ranking', 'minChannels', 'maxRatio', 'roundTo', 'exclude'];
+  const unknown = Object.keys(o).filter((k) => !known.includes(k));
+  if (unknown.length > 0) fail(`: unknown option(s) ${unknown.join(', ')}; known: ${known.join(', ')}.`);
+
+  let channelsPerStep: ResolvedSchedule['channelsPerStep'] = { fraction: 0.05 };
+  const per = o.channelsPerStep;
+  if (typeof per === 'number') {
+    if (!Number.isInteger(per) || per < 1) fail(`channelsPerStep: a count must be a positive integer (use { fraction: ${per} } for a fraction); got ${per}.`);
+    channelsPerStep = { count: per };
+  } else if (per !== undefined) {
+    const f = (per as { fraction?: unknown }).fraction;
+    if (typeof f !== 'number' || !(f > 0 && f < 1)) fail(`channelsPerStep.fraction must be a number in (0, 1), e.g. { fraction: 0.05 }; got ${JSON.stringify(per)}.`);
+    channelsPerStep = { fraction: f as number };
+  }
+  const ranking = o.ranking ?? 'global';
+  if (ranking !== 'global' && ranking !== 'perLayer') fail(`ranking must be 'global' or 'perLayer'; got ${JSON.stringify(ranking)}.`);
+  const minChannels = o.minChannels ?? 1;
+  if (!Number.isInteger(minChannels) || minChannels < 1) fail(`minChannels must be an integer >= 1; got ${String(minChannels)}.`);
+  const maxRatio = o.maxRatio ?? 1;
+  if (typeof maxRatio !== 'number' || !(maxRatio >= 0 && maxRatio <= 1)) fail(`maxRatio must be a number in [0, 1]; got ${String(maxRatio)}.`);
+  const roundTo = o.roundTo ?? 1;
+  if (!Number.isInteger(roundTo) || roundTo < 1) fail(`roundTo must be a positive integer; got ${String(roundTo)}.`);
+  let exclude: (g: PruningGroup) => boolean = () => false;
+  if (typeof o.exclude === 'function') exclude = o.exclude;
+  else if (Array.isArray(o.exclude)) {
+    const names = new Set(o.exclude as readonly string[]);
+    if ([...names].some((n) => typeof n !== 'string')) fail('exclude must be an array of layer names or a predicate (group) => boolean.');
+    exclude = (g) => g.members.some((m) => m.role === 'producer' && names.has(m.layer));
+  } else if (o.exclude !== undefined) fail(`exclude must be an array of layer names or a predicate; got ${typeof o.exclude}.`);
+  return { channelsPerStep, ranking, minChannels, maxRatio, roundTo, exclude };
+}
