@@ -35,7 +35,14 @@ function policyProblem(factory: Combinator, p: unknown): string | undefined {
   return undefined;
 }
 
-/** Throws INVALID_OPTION unless there is at least one argument and every argument looks like a policy. */
+/**
+ * Throws INVALID_OPTION unless there is at least one argument and every argument looks like a policy.
+ *
+ * @example
+ * ```ts
+ * assertPolicies('anyOf', policies); // throws INVALID_OPTION for anyOf() or anyOf(42)
+ * ```
+ */
 export function assertPolicies(factory: Combinator, policies: readonly unknown[]): asserts policies is readonly StopPolicy[] {
   if (policies.length === 0) {
     throw new PruneError(
@@ -51,12 +58,26 @@ export function assertPolicies(factory: Combinator, policies: readonly unknown[]
   });
 }
 
-/** `anyOf(targetFlops(0.5), maxMetricDrop(accuracy, 0.01))`. */
+/**
+ * `anyOf(targetFlops(0.5), maxMetricDrop(accuracy, 0.01))`.
+ *
+ * @example
+ * ```ts
+ * combinedName('anyOf', [targetFlops(0.5), maxSteps(3)]); // 'anyOf(targetFlops(0.5), maxSteps(3))'
+ * ```
+ */
 export function combinedName(factory: Combinator, policies: readonly StopPolicy[]): string {
   return `${factory}(${policies.map((p) => p.name).join(', ')})`;
 }
 
-/** The union of the children's requirements (metrics in order of first appearance), or undefined when there are none. */
+/**
+ * The union of the children's requirements (metrics in order of first appearance), or undefined when there are none.
+ *
+ * @example
+ * ```ts
+ * combinedRequires([targetLatency(0.5), maxMetricDrop('loss', 0.1)]); // { latency: true, metrics: ['loss'] }
+ * ```
+ */
 export function combinedRequires(policies: readonly StopPolicy[]): StopPolicy['requires'] {
   const latency = policies.some((p) => p.requires?.latency === true);
   const metrics = [...new Set(policies.flatMap((p) => p.requires?.metrics ?? []))];
@@ -64,7 +85,14 @@ export function combinedRequires(policies: readonly StopPolicy[]): StopPolicy['r
   return Object.freeze({ ...(latency ? { latency: true } : {}), ...(metrics.length > 0 ? { metrics: Object.freeze(metrics) } : {}) });
 }
 
-/** The parts of a combined policy other than name and check. `bound` is present when some child has one. */
+/**
+ * The parts of a combined policy other than name and check. `bound` is present when some child has one.
+ *
+ * @example
+ * ```ts
+ * const policy: StopPolicy = { name, ...combinedParts(children), check };
+ * ```
+ */
 export function combinedParts(policies: readonly StopPolicy[]): Omit<StopPolicy, 'name' | 'check'> {
   const requires = combinedRequires(policies);
   const hasBound = policies.some((p) => p.bound !== undefined);
@@ -87,6 +115,11 @@ export function combinedParts(policies: readonly StopPolicy[]): Omit<StopPolicy,
  * Each child's decision, normalised: `{ stop: false }`, or a stop with a reason, `by` (the child's
  * own `by`, else its name) and `rollback: true` when asked for. A child returning something that
  * is not a decision is refused (INVALID_OPTION) rather than read as "do not stop".
+ *
+ * @example
+ * ```ts
+ * const [flops, steps] = childDecisions('anyOf', [targetFlops(0.5), maxSteps(3)], state);
+ * ```
  */
 export function childDecisions(factory: Combinator, policies: readonly StopPolicy[], state: LoopState): StopDecision[] {
   return policies.map((p) => {

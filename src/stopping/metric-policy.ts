@@ -8,7 +8,14 @@ import { describeValue } from './format';
  * `StopContext.metrics` / `LoopState.metrics`), never remembered on the policy.
  */
 
-/** Throws INVALID_OPTION unless `metric` is a non-empty string. */
+/**
+ * Throws INVALID_OPTION unless `metric` is a non-empty string.
+ *
+ * @example
+ * ```ts
+ * assertMetricName('minMetric', metric, '0.9'); // throws INVALID_OPTION for '' or a non-string
+ * ```
+ */
 export function assertMetricName(factory: string, metric: unknown, rest: string): asserts metric is string {
   if (typeof metric !== 'string' || metric.length === 0) {
     throw new PruneError(
@@ -23,6 +30,11 @@ export function assertMetricName(factory: string, metric: unknown, rest: string)
  * The direction of `metric` in `metrics`: `MISSING_DATA` when the run measures no metric at all
  * (no validation data), `INVALID_OPTION` when it does not measure this one or declares a direction
  * other than 'higher' / 'lower'.
+ *
+ * @example
+ * ```ts
+ * metricDirection('maxMetricDrop(loss, 0.05)', 'loss', state.metrics); // 'lower'
+ * ```
  */
 export function metricDirection(name: string, metric: string, metrics: Record<string, MetricDirection> | undefined): MetricDirection {
   const known = metrics && typeof metrics === 'object' ? Object.keys(metrics) : [];
@@ -55,6 +67,11 @@ export function metricDirection(name: string, metric: string, metrics: Record<st
  * `metric`'s value in a measurement: `MISSING_DATA` when it is absent (or, for the baseline, not a
  * finite number). A current value may be NaN or infinite: the policies treat it as breaking their
  * bound.
+ *
+ * @example
+ * ```ts
+ * metricValue('maxMetricDrop(accuracy, 0.01)', 'accuracy', state.current, 'current'); // 0.9527
+ * ```
  */
 export function metricValue(name: string, metric: string, m: Measurement | undefined, which: 'baseline' | 'current'): number {
   const value = m?.metrics?.[metric];

@@ -3,7 +3,14 @@ import type { Measurement } from '../report/measurement';
 import { describeValue, formatNumber, formatPercent, formatRatioPercent } from './format';
 import type { LoopState, StopContext, StopDecision, StopPolicy } from './stop-policy';
 
-/** The quantity a target policy watches. Internal: shared by targetFlops, targetParams, targetLatency. */
+/**
+ * The quantity a target policy watches. Internal: shared by targetFlops, targetParams, targetLatency.
+ *
+ * @example
+ * ```ts
+ * const flops: TargetQuantity = { factory: 'targetFlops', key: 'flops', label: 'FLOPs', unit: formatCount };
+ * ```
+ */
 export interface TargetQuantity {
   /** Factory name, for the policy's name and error messages. */
   factory: 'targetFlops' | 'targetParams' | 'targetLatency';
@@ -73,6 +80,11 @@ function currentValue(q: TargetQuantity, name: string, current: Measurement): nu
  * Builds the policy that stops once `current[key] / baseline[key] <= ratio`. The comparison is on
  * the fraction itself (not `current <= ratio * baseline`), so a model at exactly the target
  * fraction stops even when `ratio * baseline` would round up or down.
+ *
+ * @example
+ * ```ts
+ * const policy = targetPolicy(flops, 0.5); // name 'targetFlops(0.5)'
+ * ```
  */
 export function targetPolicy(q: TargetQuantity, ratio: number): StopPolicy {
   assertRatio(q, ratio);
@@ -106,5 +118,12 @@ export function targetPolicy(q: TargetQuantity, ratio: number): StopPolicy {
   return Object.freeze(policy);
 }
 
-/** Formats a count (FLOPs, params) for a reason. */
+/**
+ * Formats a count (FLOPs, params) for a reason.
+ *
+ * @example
+ * ```ts
+ * formatCount(706752); // '706752'
+ * ```
+ */
 export const formatCount = (value: number): string => formatNumber(value);
