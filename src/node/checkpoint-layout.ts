@@ -1,0 +1,63 @@
+/**
+ * Names and the `state.json` record of the file checkpoint store's directory layout:
+ *
+ * ```
+ * <directory>/
+ *   CURRENT                          the name of the live checkpoint directory (one line)
+ *   checkpoint-000003-1a2b3c4d/      the live checkpoint (step 3)
+ *     state.json                     format, version, step, file sizes and SHA-256s, loop state
+ *     model.json, weights.bin        the current model, a TF.js LayersModel directory
+ *     best/model.json, best/weights.bin   the last model that met every bound (when there is one)
+ *   .tmp-...                         a save in progress, or left by a crash; ignored, removed by the next save
+ * ```
+ */
+
+/** The pointer file naming the live checkpoint directory. */
+export const POINTER_FILE = 'CURRENT';
+/** The loop state and the integrity record of one checkpoint directory. */
+export const STATE_FILE = 'state.json';
+/** The subdirectory holding the last-good model. */
+export const BEST_DIR = 'best';
+/** `format` field of every `state.json`, so a stray JSON file is not taken for a checkpoint. */
+export const STATE_FORMAT = 'tfjs-prune checkpoint';
+
+/** A complete checkpoint directory: `checkpoint-<step>-<8 hex digits>`. */
+export const CHECKPOINT_DIR = /^checkpoint-\d+-[0-9a-f]{8}$/;
+/** What a save writes before its switch: `.tmp-<step>-<hex>` directories and `.tmp-CURRENT-<hex>` pointer files. */
+export const TEMP_ENTRY = /^\.tmp-(\d+|CURRENT)-[0-9a-f]{8}$/;
+
+/** Size and SHA-256 (hex) of one file of a checkpoint, as recorded in `state.json`. */
+export interface FileRecord {
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * The content of `state.json`.
+ *
+ * @example
+ * ```ts
+ * const record: StateRecord = { format: STATE_FORMAT, version: 1, step: 3, savedAt: new Date().toISOString(), best: false, files: {}, state: { step: 3 } };
+ * ```
+ */
+export interface StateRecord {
+  /** Always {@link STATE_FORMAT}. */
+  format: string;
+  /** Checkpoint format version (1). */
+  version: number;
+  /** Completed pruning steps. */
+  step: number;
+  /** When the checkpoint was written (ISO 8601), for people looking at the directory. */
+  savedAt: string;
+  /** Whether `best/` holds a last-good model. */
+  best: boolean;
+  /** Every other file of the checkpoint directory, by path relative to it ('model.json', 'best/weights.bin'). */
+  files: Record<string, FileRecord>;
+  /** The loop's state; absent when it was `undefined`. */
+  state?: unknown;
+}
+
+/** `checkpoint-<step, 6 digits at least>-<id>` for step and id. */
+export function checkpointDirName(step: number, id: string): string {
+  return `checkpoint-${String(step).padStart(6, '0')}-${id}`;
+}
