@@ -1,0 +1,41 @@
+import type { Measurement, MetricDirection } from './measurement';
+import type { StepRecord } from './step-record';
+
+/**
+ * The whole report of a pruning run as plain JSON (what `report.toJSON()` returns and what
+ * `report.json` files hold).
+ *
+ * @example
+ * ```ts
+ * const json: PruneReportJSON = report.toJSON();
+ * console.log(json.stoppedBy, json.final.flops / json.baseline.flops);
+ * ```
+ */
+export interface PruneReportJSON {
+  /** Format version. */
+  version: 1;
+  /** Name of the criterion (e.g. `'taylor'`). */
+  criterion: string;
+  /** What the run optimises: `'flops'`, `'params'` or `'latency'`. */
+  objective: 'flops' | 'params' | 'latency';
+  /** Direction of every metric in `metrics` objects (`loss` included). */
+  metricDirections: Record<string, MetricDirection>;
+  /** The original model (after the initial fine-tune, if any). */
+  baseline: Measurement;
+  /** The returned model (after the final fine-tune, if any). */
+  final: Measurement;
+  /** One record per pruning step, in order. */
+  steps: StepRecord[];
+  /** Why the loop stopped (see {@link StopReason}). */
+  stoppedBy: string;
+  /** Human-readable detail of the stop (e.g. `'FLOPs at 49.7% of the original <= 50%'`). */
+  stopDetail?: string;
+  /** Set when the returned model is not the last one pruned. */
+  rolledBackTo?: { step: number; reason: string };
+  /** Metrics of the returned model before the final fine-tune (present when one ran). */
+  finalBeforeFineTune?: Record<string, number>;
+  /** Wall-clock seconds per phase over the whole run. */
+  seconds: { total: number; scoring: number; surgery: number; fineTune: number; evaluation: number };
+  /** Pruning groups of the original model: id, channels, prunable (for width tables). */
+  groups: Array<{ id: string; size: number; prunable: boolean }>;
+}
