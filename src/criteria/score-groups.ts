@@ -5,6 +5,7 @@ import { PruneError } from '../errors';
 import { checkDataSource, type DataSource } from '../data/data-source';
 import type { LossSpec } from '../data/per-example-loss';
 import { channelFlopsShare } from './channel-flops';
+import { channelParamsShare } from './channel-params';
 import type { Criterion, CriterionNeed, GroupScores } from './criterion';
 import { assertNormalization, normalizeGroup } from './normalize-scores';
 import { assertNeeds, createScoringRun, type ScoringRun } from './scoring-run';
@@ -30,6 +31,11 @@ export interface ScoreGroupsOptions {
   loss?: LossSpec | LossSpec[];
   /** Examples per forward/backward pass when `data` is tensors; bounds memory. Default: 32. */
   batchSize?: number;
+  /**
+   * What the criterion's `flopsPenalty` charges for each channel: its share of the model's MACs
+   * (`'flops'`) or of its weights (`'params'`). Default: `'flops'`.
+   */
+  penaltyCost?: 'flops' | 'params';
 }
 
 /** Throws a PruneError unless `c` is a usable criterion. */
@@ -97,14 +103,14 @@ export function checkScores(criterion: Criterion, groups: readonly ResolvedGroup
   return out;
 }
 
-/** Applies a criterion's normalisation and FLOPs penalty to checked raw scores. */
-export function finishScores(model: tf.LayersModel, resolved: ResolvedModel, criterion: Criterion, raw: GroupScores): GroupScores {
+/** Applies a criterion's normalisation and FLOPs (or params) penalty to checked raw scores. */
+export function finishScores(model: tf.LayersModel, resolved: ResolvedModel, criterion: Criterion, raw: GroupScores, cost: 'flops' | 'params' = 'flops'): GroupScores {
   const mode = criterion.normalize ?? 'l2';
   const out: GroupScores = {};
   for (const [id, v] of Object.entries(raw)) out[id] = normalizeGroup(v, mode);
   const lambda = criterion.flopsPenalty ?? 0;
   if (lambda > 0) {
-    const share = channelFlopsShare(model, resolved, Object.keys(out));
+    const share = cost === 'flops' ? channelFlopsShare(model, resolved, Object.keys(out)) : channelParamsShare(model, resolved, Object.keys(out));
     for (const id of Object.keys(out)) out[id] = out[id].map((v, c) => v - lambda * share[id][c]);
   }
   return out;
@@ -126,6 +132,9 @@ export async function prepareRun(
   criteriaList.forEach((c) => assertCriterion(c, where));
   const groups = selectGroups(resolved, options.groups, where);
   const batchSize = options.batchSize ?? 32;
+  if (options.penaltyCost !== undefined && options.penaltyCost !== 'flops' && options.penaltyCost !== 'params') {
+    throw new PruneError('INVALID_OPTION', `${where}: penaltyCost must be 'flops' or 'params'; got ${JSON.stringify(options.penaltyCost)}.`);
+  }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new PruneError('INVALID_OPTION', `${where}: batchSize must be a positive integer; got ${String(options.batchSize)}.`);
   }
@@ -171,7 +180,7 @@ export async function scoreGroups(model: tf.LayersModel, criterion: Criterion, o
   const { resolved, groups, run } = await prepareRun(model, [criterion], options, where);
   try {
     const raw = checkScores(criterion, groups, await criterion.score(run.input));
-    return finishScores(model, resolved, criterion, raw);
+    return finishScores(model, resolved, criterion, raw, options.penaltyCost ?? 'flops');
   } finally {
     run.dispose();
   }

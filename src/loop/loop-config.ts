@@ -1,0 +1,208 @@
+import type * as tf from '@tensorflow/tfjs';
+import { PruneError } from '../errors';
+import type { Criterion } from '../criteria/criterion';
+import { criteria } from '../criteria/criteria';
+import { assertCriterion } from '../criteria/score-groups';
+import { checkDataSource, isDataset, type DataSource, type TensorData } from '../data/data-source';
+import { perExampleLoss } from '../data/per-example-loss';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store';
+import { resolveCompile, type CompileOptions, type ResolvedCompile } from '../finetune/compile-options';
+import { resolveFineTune, type FineTuneFunction, type FineTuneOptions, type ResolvedFineTune } from '../finetune/fine-tune-options';
+import type { MetricDirection } from '../report/measurement';
+import type { StepRecord } from '../report/step-record';
+import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from '../schedule/schedule-options';
+import type { StopPolicy } from '../stopping/stop-policy';
+import { checkObjective, type Objective } from '../pruner';
+
+/**
+ * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds,
+ * `scoring` for data-based criteria (default: the first 256 validation examples, or the first 8
+ * batches of a validation dataset; the training data when there is no validation data). Each is
+ * `{ x, y }` tensors or a batched `tf.data.Dataset` of `{ xs, ys }`.
+ *
+ * @example
+ * ```ts
+ * const data: PruneData = { train: { x: xTrain, y: yTrain }, validation: { x: xVal, y: yVal } };
+ * ```
+ */
+export interface PruneData {
+  train: DataSource;
+  validation?: DataSource;
+  scoring?: DataSource;
+}
+
+/**
+ * Options of {@link pruneIteratively}. `compile` and `stop` are required; everything else has a
+ * default.
+ *
+ * @example
+ * ```ts
+ * const options: PruneIterativelyOptions = {
+ *   compile: { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
+ *   stop: anyOf(targetFlops(0.5), maxMetricDrop('accuracy', 0.01)),
+ * };
+ * ```
+ */
+export interface PruneIterativelyOptions {
+  /** How channels are ranked. Default: `criteria.taylor()`. */
+  criterion?: Criterion;
+  /** How every new model is compiled (optimizer factory or name, loss, metrics). Required. */
+  compile: CompileOptions;
+  /** How many channels each step removes and from where. Default: 5% of the remaining channels, one global ranking. */
+  schedule?: ScheduleOptions;
+  /** Fine-tuning between steps (and before/after), a custom function, or `distill(...)`. Default: 100 minibatches of 32. */
+  fineTune?: FineTuneOptions | FineTuneFunction;
+  /** What the run trades accuracy for: `'flops'`, `'params'` or `'latency'`. Default: `'flops'`. */
+  objective?: Objective;
+  /** When to stop: a policy or a composition (`anyOf`, `allOf`). Required. */
+  stop: StopPolicy;
+  /** Called after every step with its record (awaited). */
+  onStep?: (record: StepRecord) => void | Promise<void>;
+  /** Print one line per step (and the outcome) with `console.log`. Default: false. */
+  verbose?: boolean;
+  /** Aborts between minibatches and steps; the best model so far is returned (`stoppedBy: 'aborted'`). */
+  signal?: AbortSignal;
+  /** Seed of the training order (and of nothing else: criteria take their own). Default: 0. */
+  seed?: number;
+  /** Saves the model and loop state after every step. Default: none. */
+  checkpoint?: CheckpointStore;
+  /** Continue from `checkpoint`'s last completed step (a fresh start when it is empty). Default: false. */
+  resume?: boolean;
+}
+
+/** Everything a run needs, checked. */
+export interface LoopConfig {
+  criterion: Criterion;
+  compile: ResolvedCompile;
+  schedule: ResolvedSchedule;
+  fineTune: ResolvedFineTune;
+  objective: Objective;
+  stop: StopPolicy;
+  seed: number;
+  verbose: boolean;
+  onStep?: (record: StepRecord) => void | Promise<void>;
+  signal?: AbortSignal;
+  checkpoint?: CheckpointStore;
+  resume: boolean;
+  train: DataSource;
+  validation?: DataSource;
+  scoring?: DataSource;
+  /** Tensors made for the default scoring data, disposed at the end. */
+  owned: tf.Tensor[];
+  lossOf: (yTrue: tf.Tensor[], yPred: tf.Tensor[]) => tf.Tensor1D;
+  metricDirections: Record<string, MetricDirection>;
+  measuresLatency: boolean;
+}
+
+const WHERE = 'pruneIteratively';
+const DEFAULT_SCORING_EXAMPLES = 256;
+
+/** The first `n` examples of tensor data (new tensors), or the first batches of a dataset. */
+function headOf(data: DataSource, n: number, owned: tf.Tensor[]): DataSource {
+  if (isDataset(data)) return data.take(8);
+  const { x, y } = data as TensorData;
+  const xs = Array.isArray(x) ? x : [x];
+  if (xs[0].shape[0] <= n) return data;
+  const cut = (t: tf.Tensor): tf.Tensor => {
+    const s = t.slice(0, n);
+    owned.push(s);
+    return s;
+  };
+  const ys = y === undefined ? undefined : Array.isArray(y) ? y : [y];
+  return { x: Array.isArray(x) ? xs.map(cut) : cut(x), ...(ys ? { y: Array.isArray(y) ? ys.map(cut) : cut(y as tf.Tensor) } : {}) };
+}
+
+/** Checks every option and the data before any work. */
+export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options: unknown): LoopConfig {
+  if (options === null || typeof options !== 'object') {
+    throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
+  }
+  const o = options as Partial<PruneIterativelyOptions>;
+  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume'];
+  const unknown = Object.keys(o).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')}.`);
+  const compile = resolveCompile(o.compile, WHERE);
+  const stop = o.stop;
+  if (stop === undefined || stop === null || typeof stop !== 'object' || typeof stop.check !== 'function') {
+    throw new PruneError(
+      'INVALID_OPTION',
+      `${WHERE}: \`stop\` is required: a stopping policy such as targetFlops(0.5), or anyOf(targetFlops(0.5), maxMetricDrop('accuracy', 0.01)).`,
+    );
+  }
+  const criterion = o.criterion ?? criteria.taylor();
+  assertCriterion(criterion, `${WHERE}: criterion`);
+  const schedule = resolveSchedule(o.schedule);
+  const fineTune = resolveFineTune(o.fineTune, compile, WHERE);
+  const objective = checkObjective(o.objective, WHERE);
+  const seed = o.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new PruneError('INVALID_OPTION', `${WHERE}: seed must be an integer; got ${String(o.seed)}.`);
+  if (o.onStep !== undefined && typeof o.onStep !== 'function') throw new PruneError('INVALID_OPTION', `${WHERE}: onStep must be a function (record) => void.`);
+  if (o.signal !== undefined && (typeof o.signal !== 'object' || o.signal === null || typeof o.signal.aborted !== 'boolean')) {
+    throw new PruneError('INVALID_OPTION', `${WHERE}: signal must be an AbortSignal (new AbortController().signal).`);
+  }
+  if (o.resume && o.checkpoint === undefined) {
+    throw new PruneError('INVALID_OPTION', `${WHERE}: resume: true needs the \`checkpoint\` store the earlier run wrote to.`);
+  }
+  if (o.checkpoint !== undefined && (typeof o.checkpoint !== 'object' || typeof o.checkpoint.save !== 'function' || typeof o.checkpoint.load !== 'function')) {
+    throw new PruneError('INVALID_OPTION', `${WHERE}: checkpoint must be a CheckpointStore ({ save, load, clear }), e.g. memoryCheckpointStore() or fileCheckpointStore(dir) from 'tfjs-prune/node'.`);
+  }
+
+  // Data.
+  if (data === null || typeof data !== 'object' || !('train' in data)) {
+    throw new PruneError('MISSING_DATA', `${WHERE}: data must be { train, validation?, scoring? }, each { x, y } tensors or a tf.data.Dataset; got ${data === null ? 'null' : typeof data}.`);
+  }
+  const d = data as PruneData;
+  const distilling = fineTune.kind === 'builtin' && fineTune.distill !== null;
+  const labelsForTraining = fineTune.kind === 'builtin' && !distilling;
+  checkDataSource(model, d.train, `${WHERE}: data.train`, labelsForTraining);
+  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, true);
+  const needsScoring = criterion.needs.length > 0;
+  const lossForScoring = criterion.needs.some((n) => n !== 'activations');
+  if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring);
+  const lossOf = perExampleLoss(model, compile.loss);
+  const metricDirections: Record<string, MetricDirection> = {};
+  if (d.validation !== undefined) {
+    metricDirections.loss = 'lower';
+    for (const m of compile.metrics) metricDirections[m.name] = m.direction;
+  }
+  const measuresLatency = objective === 'latency' || stop.requires?.latency === true;
+  for (const name of stop.requires?.metrics ?? []) {
+    if (d.validation === undefined) {
+      throw new PruneError('MISSING_DATA', `${WHERE}: the stopping policy '${stop.name}' bounds metric '${name}', which is measured on validation data, but data.validation was not given.`);
+    }
+    if (!(name in metricDirections)) {
+      throw new PruneError('INVALID_OPTION', `${WHERE}: the stopping policy '${stop.name}' uses metric '${name}', which is not measured; measured: ${Object.keys(metricDirections).join(', ')}. Add it to compile.metrics.`);
+    }
+  }
+  const owned: tf.Tensor[] = [];
+  let scoring = d.scoring;
+  if (scoring === undefined && needsScoring) {
+    const source = d.validation ?? d.train;
+    if (lossForScoring && d.validation === undefined && distilling) {
+      throw new PruneError('MISSING_DATA', `${WHERE}: criterion '${criterion.name}' needs labelled scoring data; give data.validation or data.scoring with labels (the training data is unlabeled for distillation).`);
+    }
+    scoring = headOf(source, DEFAULT_SCORING_EXAMPLES, owned);
+  }
+
+  return {
+    criterion,
+    compile,
+    schedule,
+    fineTune,
+    objective,
+    stop,
+    seed,
+    verbose: o.verbose ?? false,
+    onStep: o.onStep,
+    signal: o.signal,
+    checkpoint: o.checkpoint,
+    resume: o.resume ?? false,
+    train: d.train,
+    validation: d.validation,
+    scoring,
+    owned,
+    lossOf,
+    metricDirections,
+    measuresLatency,
+  };
+}

@@ -1,0 +1,30 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { DataSource } from '../data/data-source';
+import type { Metric } from '../metrics/metric';
+import { countFlops } from '../metrics/count-flops';
+import { countParams } from '../metrics/count-params';
+import { evaluateModel } from '../metrics/evaluate-model';
+import { measureLatency } from '../metrics/measure-latency';
+import type { Measurement } from '../report/measurement';
+
+/** What the loop measures and with what. */
+export interface MeasureSettings {
+  validation?: DataSource;
+  lossOf: (yTrue: tf.Tensor[], yPred: tf.Tensor[]) => tf.Tensor1D;
+  metrics: readonly Metric[];
+  batchSize: number;
+  latency: boolean;
+}
+
+/** Validation metrics (`{}` without validation data). */
+export async function validationMetrics(model: tf.LayersModel, s: MeasureSettings): Promise<Record<string, number>> {
+  if (s.validation === undefined) return {};
+  return evaluateModel(model, s.validation, s.lossOf, s.metrics, s.batchSize, 'data.validation');
+}
+
+/** Params, FLOPs, latency (when asked) and validation metrics of a model. */
+export async function measureModel(model: tf.LayersModel, s: MeasureSettings, metrics?: Record<string, number>): Promise<Measurement> {
+  const m: Measurement = { params: countParams(model).total, flops: countFlops(model).total, metrics: metrics ?? (await validationMetrics(model, s)) };
+  if (s.latency) m.latencyMs = (await measureLatency(model, { batchSize: 1, runs: 30, warmup: 5 })).medianMs;
+  return m;
+}

@@ -1,0 +1,356 @@
+import * as tf from '@tensorflow/tfjs';
+import { PruneError } from './errors';
+import { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifacts';
+import { compileModel } from './finetune/compile-options';
+import type { FineTuneContext, TrainingAmount } from './finetune/fine-tune-options';
+import { runFineTune, type FineTuneResult } from './finetune/run-fine-tune';
+import { TrainingStream, type StreamPosition } from './finetune/training-stream';
+import { analyze } from './graph/analyze';
+import { resolveLoopConfig, type LoopConfig, type PruneData, type PruneIterativelyOptions } from './loop/loop-config';
+import { measureModel, validationMetrics, type MeasureSettings } from './loop/measure-model';
+import { stepLine } from './loop/step-line';
+import { assertLayersModel } from './model/assert-layers-model';
+import { pruneStep } from './pruner';
+import type { Measurement } from './report/measurement';
+import { createReport, type PruneReport } from './report/prune-report';
+import type { PruneReportJSON } from './report/report-json';
+import type { StepRecord } from './report/step-record';
+import type { LoopState, StopDecision } from './stopping/stop-policy';
+
+/**
+ * What {@link pruneIteratively} returns: the pruned model (compiled, yours to use and dispose) and
+ * the report of the run.
+ *
+ * @example
+ * ```ts
+ * const { model: small, report } = await pruneIteratively(model, data, options);
+ * console.log(report.toMarkdown());
+ * ```
+ */
+export interface PruneResult {
+  model: tf.LayersModel;
+  report: PruneReport;
+}
+
+/** The loop's own state, as stored in checkpoints (JSON). */
+interface RunState {
+  version: 1;
+  step: number;
+  seed: number;
+  criterion: string;
+  baseline: Measurement;
+  history: StepRecord[];
+  /** Step whose model is the last one meeting every bound (0: the original). */
+  bestStep: number;
+  stream: StreamPosition;
+  originalSizes: Record<string, number>;
+  groups: Array<{ id: string; size: number; prunable: boolean }>;
+  seconds: PruneReportJSON['seconds'];
+  /** Set once a stop was decided (the run may have been killed before finishing). */
+  stopped?: { by: string; detail?: string; rollback: boolean };
+}
+
+const WHERE = 'pruneIteratively';
+
+/** True when every weight of the model is finite. */
+function weightsFinite(model: tf.LayersModel): boolean {
+  const ok = tf.tidy(() => model.getWeights().every((w) => w.dtype !== 'float32' || w.isFinite().all().dataSync()[0] === 1));
+  return ok;
+}
+
+/** Whether a measurement meets every bound of the stop policy. */
+function meetsBounds(cfg: LoopConfig, m: Measurement, baseline: Measurement): boolean {
+  return cfg.stop.bound ? cfg.stop.bound(m, baseline, cfg.metricDirections) : true;
+}
+
+/** Fine-tunes `model` (compiled) by the configured method; returns what happened. */
+async function fineTune(
+  cfg: LoopConfig,
+  model: tf.LayersModel,
+  amount: Required<TrainingAmount> | null,
+  stream: TrainingStream,
+  context: FineTuneContext,
+): Promise<FineTuneResult> {
+  const start = performance.now();
+  if (cfg.fineTune.kind === 'function') {
+    await cfg.fineTune.fn(model, context);
+    return { steps: 0, diverged: !weightsFinite(model), aborted: cfg.signal?.aborted === true, meanLoss: NaN, seconds: (performance.now() - start) / 1000 };
+  }
+  if (amount === null) return { steps: 0, diverged: false, aborted: false, meanLoss: NaN, seconds: 0 };
+  const result = await runFineTune(model, amount, stream, {
+    distill: cfg.fineTune.distill,
+    teacher: context.original,
+    loss: cfg.compile.loss,
+    signal: cfg.signal,
+  });
+  return { ...result, diverged: result.diverged || (result.steps > 0 && !weightsFinite(model)) };
+}
+
+/**
+ * Prunes a model iteratively, the procedure of Molchanov et al. 2017: (optionally) fine-tune it,
+ * then repeat { rank channels with the criterion, remove the lowest-ranked ones for real (a smaller
+ * model), fine-tune briefly, measure } until the stopping policy says the trade-off is reached.
+ * Returns the pruned model (compiled) and a report. The input model is never modified.
+ *
+ * - When a bound (`maxMetricDrop`, `minMetric`) is broken, the result is the last model that met
+ *   every bound (rollback), and the report says so.
+ * - A NaN or infinite loss during fine-tuning rolls the step back and stops (`'diverged'`).
+ * - `signal` stops cleanly between minibatches; the best model so far is returned (`'aborted'`).
+ * - With `checkpoint`, the state is saved after every step; `resume: true` continues a killed run
+ *   from its last completed step and ends where an uninterrupted run with the same seed ends.
+ *
+ * @param model A built `tf.LayersModel` (trained, or trained here with `fineTune.initial`).
+ * @param data `{ train, validation?, scoring? }`, each `{ x, y }` tensors or a batched dataset.
+ * @param options At least `compile` and `stop`; see {@link PruneIterativelyOptions}.
+ * @throws PruneError before any work for missing or bad options and data (`INVALID_OPTION`,
+ *   `MISSING_DATA`, `DATA_MISMATCH`, `MISSING_LOSS`), and `CHECKPOINT_INVALID` for a checkpoint of
+ *   another run.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { anyOf, maxMetricDrop, pruneIteratively, targetFlops } from 'tfjs-prune';
+ *
+ * const { model: small, report } = await pruneIteratively(model, { train: { x: xTrain, y: yTrain }, validation: { x: xVal, y: yVal } }, {
+ *   compile: { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
+ *   stop: anyOf(targetFlops(0.5), maxMetricDrop('accuracy', 0.01)),
+ *   fineTune: { steps: 100, batchSize: 64, final: { epochs: 1 } },
+ *   verbose: true,
+ * });
+ * console.log(report.toMarkdown());
+ * ```
+ */
+export async function pruneIteratively(model: tf.LayersModel, data: PruneData, options: PruneIterativelyOptions): Promise<PruneResult> {
+  assertLayersModel(model, 'model');
+  const cfg = resolveLoopConfig(model, data, options);
+  const runStart = performance.now();
+  const live = new Set<tf.LayersModel>();
+  const own = (m: tf.LayersModel): tf.LayersModel => {
+    live.add(m);
+    return m;
+  };
+  const drop = (m: tf.LayersModel | null | undefined): void => {
+    if (m && live.has(m)) {
+      live.delete(m);
+      m.dispose();
+    }
+  };
+  const log = (line: string): void => {
+    if (cfg.verbose) console.log(line);
+  };
+  let result: tf.LayersModel | null = null;
+  try {
+    const analysis = analyze(model);
+    const groups = analysis.groups.map((g) => ({ id: g.id, size: g.size, prunable: g.prunable }));
+    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency };
+
+    let state: RunState;
+    let current: tf.LayersModel;
+    let best: tf.LayersModel;
+
+    const saved = cfg.resume && cfg.checkpoint ? await cfg.checkpoint.load() : null;
+    if (saved) {
+      state = saved.state as RunState;
+      const sameRun =
+        state !== null && typeof state === 'object' && state.version === 1 && state.seed === cfg.seed && state.criterion === cfg.criterion.name && JSON.stringify(state.groups) === JSON.stringify(groups);
+      if (!sameRun) {
+        throw new PruneError(
+          'CHECKPOINT_INVALID',
+          `${WHERE}: the checkpoint was written by another run (a different model, seed or criterion), so it cannot be resumed. Use the same model and options, or clear the store to start over.`,
+        );
+      }
+      current = own(await modelFromArtifacts(saved.model));
+      best = saved.best ? own(await modelFromArtifacts(saved.best)) : current;
+      log(`[tfjs-prune] resuming after step ${state.step}`);
+    } else {
+      current = own(await modelFromArtifacts(await modelToArtifacts(model)));
+      best = current;
+      state = {
+        version: 1,
+        step: 0,
+        seed: cfg.seed,
+        criterion: cfg.criterion.name,
+        baseline: { params: 0, flops: 0, metrics: {} },
+        history: [],
+        bestStep: 0,
+        stream: { epoch: 0, offset: 0 },
+        originalSizes: Object.fromEntries(groups.filter((g) => g.prunable).map((g) => [g.id, g.size])),
+        groups,
+        seconds: { total: 0, scoring: 0, surgery: 0, fineTune: 0, evaluation: 0 },
+      };
+    }
+    const batchSize = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.batchSize : 32;
+    const labels = cfg.fineTune.kind === 'builtin' && cfg.fineTune.distill === null;
+    const stream = new TrainingStream(model, cfg.train, batchSize, cfg.seed, labels, state.stream);
+    const context = (phase: FineTuneContext['phase'], step: number): FineTuneContext => ({ phase, step, train: cfg.train, original: model, seed: cfg.seed, signal: cfg.signal });
+    const secondsBefore = state.seconds.total;
+
+    const save = async (): Promise<void> => {
+      if (!cfg.checkpoint) return;
+      state.stream = stream.where();
+      state.seconds.total = secondsBefore + (performance.now() - runStart) / 1000;
+      await cfg.checkpoint.save({
+        version: 1,
+        step: state.step,
+        model: await modelToArtifacts(current),
+        ...(best !== current ? { best: await modelToArtifacts(best) } : {}),
+        state: JSON.parse(JSON.stringify(state)),
+      });
+    };
+
+    let stoppedBy: string | null = state.stopped?.by ?? null;
+    let stopDetail = state.stopped?.detail;
+    let rollback = state.stopped?.rollback ?? false;
+
+    if (!saved) {
+      // (1) Initial fine-tune, then the baseline.
+      compileModel(current, cfg.compile);
+      if (cfg.fineTune.kind === 'function' || cfg.fineTune.initial !== null) {
+        const r = await fineTune(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0));
+        state.seconds.fineTune += r.seconds;
+        if (r.diverged) throw new PruneError('INVALID_OPTION', `${WHERE}: the initial fine-tune diverged (a NaN or infinite loss); lower the learning rate of compile.optimizer.`);
+        if (r.aborted) stoppedBy = 'aborted';
+      }
+      const t = performance.now();
+      state.baseline = await measureModel(current, measure);
+      state.seconds.evaluation += (performance.now() - t) / 1000;
+      cfg.stop.validate?.({ baseline: state.baseline, metrics: cfg.metricDirections, measuresLatency: cfg.measuresLatency });
+      log(`[tfjs-prune] baseline: ${state.baseline.params} params, ${state.baseline.flops} MACs${Object.entries(state.baseline.metrics).map(([k, v]) => `, ${k} ${v.toPrecision(4)}`).join('')}`);
+      await save();
+    }
+
+    // (2) Prune, fine-tune, measure, until a policy stops the run.
+    while (stoppedBy === null) {
+      if (cfg.signal?.aborted) {
+        stoppedBy = 'aborted';
+        break;
+      }
+      const step = state.step + 1;
+      const pruned = await pruneStep(current, cfg.criterion, cfg.schedule, state.originalSizes, {
+        data: cfg.scoring,
+        loss: cfg.compile.loss,
+        objective: cfg.objective,
+      });
+      state.seconds.scoring += pruned.seconds.scoring;
+      state.seconds.surgery += pruned.seconds.surgery;
+      if (pruned.model === null) {
+        stoppedBy = 'nothingToPrune';
+        stopDetail = 'every prunable group is at its floor (minChannels, maxRatio, roundTo)';
+        break;
+      }
+      const next = own(pruned.model);
+      compileModel(next, cfg.compile);
+      let t = performance.now();
+      const before = await validationMetrics(next, measure);
+      let evaluation = (performance.now() - t) / 1000;
+      const ft = await fineTune(cfg, next, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.between : null, stream, context('step', step));
+      state.seconds.fineTune += ft.seconds;
+      if (ft.aborted) {
+        drop(next);
+        stoppedBy = 'aborted';
+        break;
+      }
+      t = performance.now();
+      const after = await measureModel(next, measure);
+      evaluation += (performance.now() - t) / 1000;
+      state.seconds.evaluation += evaluation;
+      if (ft.diverged || (after.metrics.loss !== undefined && !Number.isFinite(after.metrics.loss))) {
+        drop(next);
+        stoppedBy = 'diverged';
+        stopDetail = `fine-tuning after step ${step} gave a NaN or infinite loss; the step was rolled back`;
+        break;
+      }
+      const record: StepRecord = {
+        step,
+        removedPerGroup: pruned.removedPerGroup,
+        removedPerLayer: pruned.removedPerLayer,
+        channels: pruned.channels,
+        params: pruned.params,
+        flops: pruned.flops,
+        ...(after.latencyMs !== undefined ? { latencyMs: after.latencyMs } : {}),
+        metricsBeforeFineTune: before,
+        metricsAfterFineTune: after.metrics,
+        seconds: { scoring: pruned.seconds.scoring, surgery: pruned.seconds.surgery, fineTune: ft.seconds, evaluation },
+      };
+      state.history.push(record);
+      state.step = step;
+      log(stepLine(record, state.baseline));
+
+      // The new model becomes current; it is the best if it meets every bound.
+      const previous = current;
+      current = next;
+      if (meetsBounds(cfg, after, state.baseline)) {
+        if (best !== previous) drop(best);
+        best = current;
+        state.bestStep = step;
+      }
+      if (previous !== best) drop(previous);
+
+      const loopState: LoopState = { step, baseline: state.baseline, current: after, history: state.history, metrics: cfg.metricDirections };
+      const decision: StopDecision = cfg.stop.check(loopState);
+      if (decision.stop) {
+        stoppedBy = decision.by ?? cfg.stop.name;
+        stopDetail = decision.reason;
+        rollback = decision.rollback === true || best !== current;
+        state.stopped = { by: stoppedBy, ...(stopDetail !== undefined ? { detail: stopDetail } : {}), rollback };
+      }
+      await save();
+      await cfg.onStep?.(record);
+    }
+
+    // (3) The result: the last model, or the last one that met every bound.
+    result = stoppedBy === 'aborted' || stoppedBy === 'diverged' || rollback ? best : current;
+    const resultStep = result === current ? state.step : state.bestStep;
+    if (result !== current) drop(current);
+    const rolledBackTo =
+      resultStep !== state.step
+        ? { step: resultStep, reason: stoppedBy === 'diverged' || stoppedBy === 'aborted' ? stopDetail ?? stoppedBy : `step ${state.step} broke a bound${stopDetail ? `: ${stopDetail}` : ''}` }
+        : undefined;
+
+    // Final fine-tune (not after an abort); a diverging one is undone.
+    let finalBeforeFineTune: Record<string, number> | undefined;
+    const finalAmount = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.final : null;
+    if (stoppedBy !== 'aborted' && (finalAmount !== null || cfg.fineTune.kind === 'function')) {
+      finalBeforeFineTune = await validationMetrics(result, measure);
+      const snapshot = result.getWeights().map((w) => w.clone());
+      try {
+        compileModel(result, cfg.compile);
+        const r = await fineTune(cfg, result, finalAmount, stream, context('final', state.step));
+        state.seconds.fineTune += r.seconds;
+        if (r.diverged) {
+          result.setWeights(snapshot);
+          stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;
+        }
+      } finally {
+        tf.dispose(snapshot);
+      }
+    }
+    compileModel(result, cfg.compile);
+    const t = performance.now();
+    const final = await measureModel(result, measure);
+    state.seconds.evaluation += (performance.now() - t) / 1000;
+    state.seconds.total = secondsBefore + (performance.now() - runStart) / 1000;
+
+    const json: PruneReportJSON = {
+      version: 1,
+      criterion: cfg.criterion.name,
+      objective: cfg.objective,
+      metricDirections: cfg.metricDirections,
+      baseline: state.baseline,
+      final,
+      steps: state.history,
+      stoppedBy,
+      ...(stopDetail !== undefined ? { stopDetail } : {}),
+      ...(rolledBackTo ? { rolledBackTo } : {}),
+      ...(finalBeforeFineTune ? { finalBeforeFineTune } : {}),
+      seconds: state.seconds,
+      groups,
+    };
+    log(`[tfjs-prune] stopped by ${stoppedBy}${stopDetail ? ` (${stopDetail})` : ''}; returning step ${resultStep}: FLOPs ${((100 * final.flops) / state.baseline.flops).toFixed(1)}%`);
+    live.delete(result);
+    return { model: result, report: createReport(json) };
+  } finally {
+    for (const m of live) m.dispose();
+    tf.dispose(cfg.owned);
+  }
+}

@@ -1,0 +1,203 @@
+import type * as tf from '@tensorflow/tfjs';
+import { PruneError } from './errors';
+import { criteria } from './criteria/criteria';
+import type { Criterion, GroupScores } from './criteria/criterion';
+import { scoreGroups } from './criteria/score-groups';
+import { channelIndex } from './criteria/channel-index';
+import type { DataSource } from './data/data-source';
+import type { LossSpec } from './data/per-example-loss';
+import { analyze } from './graph/analyze';
+import { resolveModel } from './graph/resolve-model';
+import { assertLayersModel } from './model/assert-layers-model';
+import { countFlops } from './metrics/count-flops';
+import { countParams } from './metrics/count-params';
+import { planStep } from './schedule/plan-step';
+import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from './schedule/schedule-options';
+import { prune } from './surgery/prune';
+import type { Removals } from './surgery/validate-removals';
+
+/**
+ * What a run optimises: compute (`'flops'`), size (`'params'`) or measured speed (`'latency'`).
+ * The FLOPs-aware ranking charges channels by this cost (latency by FLOPs, its proxy).
+ *
+ * @example
+ * ```ts
+ * const objective: Objective = 'params';
+ * ```
+ */
+export type Objective = 'flops' | 'params' | 'latency';
+
+/**
+ * Options of {@link createPruner}.
+ *
+ * @example
+ * ```ts
+ * const options: PrunerOptions = { criterion: criteria.taylor(), schedule: { channelsPerStep: { fraction: 0.1 } }, data: { x: xVal, y: yVal }, loss: 'categoricalCrossentropy' };
+ * ```
+ */
+export interface PrunerOptions {
+  /** How channels are ranked. Default: `criteria.taylor()`. */
+  criterion?: Criterion;
+  /** How many channels each step removes and from where. Default: see {@link ScheduleOptions}. */
+  schedule?: ScheduleOptions;
+  /** What the criterion's `flopsPenalty` charges (params for `'params'`, FLOPs otherwise). Default: `'flops'`. */
+  objective?: Objective;
+  /** Scoring data for data-based criteria (a few hundred labelled examples). Default: none. */
+  data?: DataSource;
+  /** Loss for gradient-based criteria. Default: the model's compiled loss. */
+  loss?: LossSpec | LossSpec[];
+  /** Scoring batch size. Default: 32. */
+  batchSize?: number;
+}
+
+/**
+ * What one {@link Pruner.step} did.
+ *
+ * @example
+ * ```ts
+ * const { model: smaller, removedPerGroup, flops } = await pruner.step();
+ * ```
+ */
+export interface PrunerStep {
+  /** The new, smaller model (uncompiled), or `null` when every group is at its floor. You own it. */
+  model: tf.LayersModel | null;
+  /** The channels removed, per group id (indices of the model before the step). */
+  removals: Removals;
+  /** Channels removed per group id and per producer layer. */
+  removedPerGroup: Record<string, number>;
+  removedPerLayer: Record<string, number>;
+  /** Channels of every prunable group after the step. */
+  channels: Record<string, number>;
+  /** Size and cost of the new model. */
+  params: number;
+  flops: number;
+  /** The scores the step ranked by (normalised as the criterion says). */
+  scores: GroupScores;
+  seconds: { scoring: number; surgery: number };
+}
+
+/**
+ * A stepper for your own training loop: each `step()` scores the current model, removes one
+ * step's worth of channels and returns the new model. Fine-tune it however you like, then call
+ * `step()` again: the pruner continues from the last model it returned.
+ *
+ * @example
+ * ```ts
+ * const pruner = createPruner(model, { data: { x: xVal, y: yVal }, loss: 'categoricalCrossentropy' });
+ * for (let i = 0; i < 5; i++) {
+ *   const { model: smaller } = await pruner.step();
+ *   if (!smaller) break;
+ *   smaller.compile({ optimizer: tf.train.adam(1e-4), loss: 'categoricalCrossentropy' });
+ *   await smaller.fit(xTrain, yTrain, { epochs: 1, verbose: 0 });
+ * }
+ * ```
+ */
+export interface Pruner {
+  /** The model the next step starts from (the input model, then the last one returned). */
+  readonly model: tf.LayersModel;
+  /** Channels of every prunable group of the original model (the base of `maxRatio`). */
+  readonly originalSizes: Readonly<Record<string, number>>;
+  /** Scores, removes and returns the new model (the previous one is not disposed: you own it). */
+  step(): Promise<PrunerStep>;
+}
+
+/** Channels removed per producer layer by a plan. */
+function removedPerLayer(model: tf.LayersModel, removals: Removals): Record<string, number> {
+  const resolved = resolveModel(model);
+  const index = channelIndex(resolved);
+  const nodes = new Map(resolved.flow.graph.nodes.map((n) => [n.name, n]));
+  const out: Record<string, number> = {};
+  for (const [id, indices] of Object.entries(removals)) {
+    const removed = new Set(Array.from(indices as ArrayLike<number>));
+    for (const m of resolved.groupById.get(id)!.members) {
+      if (m.role !== 'producer') continue;
+      const positions = index.positionsOf(nodes.get(m.layer)!.outputs[0], id);
+      const n = Array.from(positions).filter((c) => removed.has(c)).length;
+      if (n > 0) out[m.layer] = (out[m.layer] ?? 0) + n;
+    }
+  }
+  return out;
+}
+
+/** The plan's step, on a model whose group sizes are known. Internal: also used by the loop. */
+export async function pruneStep(
+  model: tf.LayersModel,
+  criterion: Criterion,
+  schedule: ResolvedSchedule,
+  originalSizes: Readonly<Record<string, number>>,
+  scoring: { data?: DataSource; loss?: LossSpec | LossSpec[]; batchSize?: number; objective: Objective },
+): Promise<PrunerStep> {
+  const groups = analyze(model).groups;
+  const candidates = groups.filter((g) => g.prunable && !schedule.exclude(g)).map((g) => g.id);
+  const t0 = performance.now();
+  const scores = candidates.length === 0 ? {} : await scoreGroups(model, criterion, {
+    data: scoring.data,
+    loss: scoring.loss,
+    batchSize: scoring.batchSize,
+    groups: candidates,
+    penaltyCost: scoring.objective === 'params' ? 'params' : 'flops',
+  });
+  const scoringSeconds = (performance.now() - t0) / 1000;
+  const removals = planStep(groups, scores, originalSizes, schedule);
+  const removedPerGroup = Object.fromEntries(Object.entries(removals).map(([id, r]) => [id, r.length]));
+  const channels = Object.fromEntries(groups.filter((g) => g.prunable).map((g) => [g.id, g.size - (removedPerGroup[g.id] ?? 0)]));
+  if (Object.keys(removals).length === 0) {
+    return { model: null, removals, removedPerGroup, removedPerLayer: {}, channels, params: countParams(model).total, flops: countFlops(model).total, scores, seconds: { scoring: scoringSeconds, surgery: 0 } };
+  }
+  const t1 = performance.now();
+  const next = prune(model, removals);
+  const surgerySeconds = (performance.now() - t1) / 1000;
+  return {
+    model: next,
+    removals,
+    removedPerGroup,
+    removedPerLayer: removedPerLayer(model, removals),
+    channels,
+    params: countParams(next).total,
+    flops: countFlops(next).total,
+    scores,
+    seconds: { scoring: scoringSeconds, surgery: surgerySeconds },
+  };
+}
+
+/** Checks the options shared by the stepper and the loop. */
+export function checkObjective(objective: unknown, where: string): Objective {
+  const o = objective ?? 'flops';
+  if (o !== 'flops' && o !== 'params' && o !== 'latency') {
+    throw new PruneError('INVALID_OPTION', `${where}: objective must be 'flops', 'params' or 'latency'; got ${JSON.stringify(objective)}.`);
+  }
+  return o;
+}
+
+/**
+ * Creates a level-2 pruner: the ranking and surgery of the loop, one step at a time, for people
+ * who own their training loop. The input model is never modified; each step returns a new model.
+ *
+ * @example
+ * ```ts
+ * import { createPruner, criteria } from 'tfjs-prune';
+ *
+ * const pruner = createPruner(model, { criterion: criteria.l1Norm(), schedule: { channelsPerStep: 8 } });
+ * const { model: smaller, removedPerGroup } = await pruner.step();
+ * ```
+ */
+export function createPruner(model: tf.LayersModel, options: PrunerOptions = {}): Pruner {
+  assertLayersModel(model, 'model');
+  if (options === null || typeof options !== 'object') throw new PruneError('INVALID_OPTION', `createPruner: options must be an object; got ${String(options)}.`);
+  const criterion = options.criterion ?? criteria.taylor();
+  const schedule = resolveSchedule(options.schedule);
+  const objective = checkObjective(options.objective, 'createPruner');
+  const originalSizes = Object.fromEntries(analyze(model).groups.filter((g) => g.prunable).map((g) => [g.id, g.size]));
+  let current = model;
+  return {
+    get model() {
+      return current;
+    },
+    originalSizes,
+    async step() {
+      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss: options.loss, batchSize: options.batchSize, objective });
+      if (result.model) current = result.model;
+      return result;
+    },
+  };
+}
