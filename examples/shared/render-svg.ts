@@ -13,7 +13,14 @@ import type { ReportVegaLiteOptions, VegaLiteSpec } from '../../src/report/repor
 
 type VegaLiteLogger = NonNullable<NonNullable<Parameters<typeof vl.compile>[1]>['logger']>;
 
-/** Options of {@link renderVegaLiteToSvg}. */
+/**
+ * Options of {@link renderVegaLiteToSvg}.
+ *
+ * @example
+ * ```ts
+ * const svg = await renderVegaLiteToSvg(spec, { warn: (m) => warnings.push(m) });
+ * ```
+ */
 export interface RenderSvgOptions {
   /** Where Vega-Lite's and Vega's warnings go. Default: `console.warn`. */
   warn?: (message: string) => void;
@@ -59,7 +66,14 @@ export async function renderVegaLiteToSvg(spec: VegaLiteSpec, options: RenderSvg
   }
 }
 
-/** Paths of the files {@link writeReportFiles} wrote. */
+/**
+ * Paths of the files {@link writeReportFiles} wrote.
+ *
+ * @example
+ * ```ts
+ * const { json, markdown, svg }: ReportFiles = await writeReportFiles(report, 'out/mnist');
+ * ```
+ */
 export interface ReportFiles {
   /** `report.json`: `report.toJSON()`, indented. */
   json: string;
@@ -69,7 +83,14 @@ export interface ReportFiles {
   svg: string;
 }
 
-/** Options of {@link writeReportFiles}. */
+/**
+ * Options of {@link writeReportFiles}.
+ *
+ * @example
+ * ```ts
+ * await writeReportFiles(report, 'out', { markdown: { maxRows: 20 }, plot: { x: 'params' } });
+ * ```
+ */
 export interface WriteReportFilesOptions {
   /** Passed to `report.toMarkdown`. Default: none (every metric and row). */
   markdown?: ReportMarkdownOptions;

@@ -105,6 +105,11 @@ function group(value: unknown, path: string): void {
  * A deep copy of a report's JSON, checked field by field (types of the known fields; unknown
  * extra fields are kept as they are). Throws `PruneError` `INVALID_OPTION` naming the first field
  * that does not fit.
+ *
+ * @example
+ * ```ts
+ * const data = copyReportJSON(JSON.parse(text)); // throws INVALID_OPTION on e.g. steps[0].params: '3'
+ * ```
  */
 export function copyReportJSON(value: unknown): PruneReportJSON {
   const copy = object(copyJson(value, 'report'), 'report');
@@ -143,6 +148,11 @@ export function copyReportJSON(value: unknown): PruneReportJSON {
 
 /**
  * A deep copy of a report's JSON that has already been checked (no validation).
+ *
+ * @example
+ * ```ts
+ * toJSON: () => cloneReportJSON(data),
+ * ```
  */
 export function cloneReportJSON(json: PruneReportJSON): PruneReportJSON {
   return copyJson(json, 'report') as PruneReportJSON;

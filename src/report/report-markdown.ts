@@ -183,6 +183,11 @@ function channelsTable(json: PruneReportJSON, o: ResolvedOptions): string[] {
 /**
  * The markdown document of `report.toMarkdown()`: title line, summary table (baseline vs final),
  * stop, rollback and time lines, the steps table and the channels table.
+ *
+ * @example
+ * ```ts
+ * toMarkdown: (options) => reportToMarkdown(data, options),
+ * ```
  */
 export function reportToMarkdown(json: PruneReportJSON, options?: ReportMarkdownOptions): string {
   const o = resolveOptions(json, options);

@@ -2,7 +2,14 @@ import { PruneError } from '../errors';
 import type { PruneReportJSON } from './report-json';
 import { checkMetricName, checkOptionsObject, finalStepNumber, metricNames } from './report-views';
 
-/** The `$schema` of every spec `report.toVegaLite()` returns. */
+/**
+ * The `$schema` of every spec `report.toVegaLite()` returns (Vega-Lite v5).
+ *
+ * @example
+ * ```ts
+ * if (spec.$schema === VEGA_LITE_SCHEMA) console.log('a tfjs-prune plot');
+ * ```
+ */
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
 /**
@@ -78,7 +85,14 @@ function positiveSize(value: unknown, name: string, fallback: number): number {
   return value;
 }
 
-/** The Vega-Lite spec of `report.toVegaLite()`: a metric against FLOPs (or parameters) kept. */
+/**
+ * The Vega-Lite spec of `report.toVegaLite()`: a metric against FLOPs (or parameters) kept.
+ *
+ * @example
+ * ```ts
+ * toVegaLite: (options) => reportToVegaLite(data, options),
+ * ```
+ */
 export function reportToVegaLite(json: PruneReportJSON, options?: ReportVegaLiteOptions): VegaLiteSpec {
   checkOptionsObject(options, WHERE);
   const available = metricNames(json);
