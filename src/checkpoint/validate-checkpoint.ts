@@ -4,7 +4,14 @@ import type { Checkpoint } from './checkpoint-store';
 import { assertJsonValue } from './json-value';
 import { expectedWeightBytes, isArrayBuffer, weightDataByteLength } from './weight-data';
 
-/** The checkpoint format version this tfjs-prune writes and reads. */
+/**
+ * The checkpoint format version this tfjs-prune writes and reads.
+ *
+ * @example
+ * ```ts
+ * const checkpoint: Checkpoint = { version: CHECKPOINT_VERSION, step: 0, model: artifacts, state: {} };
+ * ```
+ */
 export const CHECKPOINT_VERSION = 1;
 
 /**

@@ -32,7 +32,14 @@ export function copyWeightData(data: tf.io.WeightData): ArrayBuffer {
   return out.buffer;
 }
 
-/** Total byte length of weight data (one buffer or shards). */
+/**
+ * Total byte length of weight data (one buffer or shards).
+ *
+ * @example
+ * ```ts
+ * weightDataByteLength([new ArrayBuffer(8), new ArrayBuffer(4)]); // 12
+ * ```
+ */
 export function weightDataByteLength(data: tf.io.WeightData): number {
   return Array.isArray(data) ? data.reduce((sum, part) => sum + part.byteLength, 0) : data.byteLength;
 }

@@ -81,7 +81,14 @@ export const nodeCheckpointFs: CheckpointFs = {
   },
 };
 
-/** Whether `e` is a Node error with this `code`. */
+/**
+ * Whether `e` is a Node error with one of these `code`s.
+ *
+ * @example
+ * ```ts
+ * try { await fsp.readFile(file); } catch (e) { if (!hasErrorCode(e, 'ENOENT')) throw e; }
+ * ```
+ */
 export function hasErrorCode(e: unknown, ...codes: string[]): boolean {
   return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
 }

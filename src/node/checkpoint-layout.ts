@@ -12,21 +12,70 @@
  * ```
  */
 
-/** The pointer file naming the live checkpoint directory. */
+/**
+ * The pointer file naming the live checkpoint directory.
+ *
+ * @example
+ * ```ts
+ * fs.readFileSync(path.join(dir, POINTER_FILE), 'utf8').trim(); // 'checkpoint-000003-1a2b3c4d'
+ * ```
+ */
 export const POINTER_FILE = 'CURRENT';
-/** The loop state and the integrity record of one checkpoint directory. */
+/**
+ * The loop state and the integrity record of one checkpoint directory.
+ *
+ * @example
+ * ```ts
+ * path.join(dir, 'checkpoint-000003-1a2b3c4d', STATE_FILE);
+ * ```
+ */
 export const STATE_FILE = 'state.json';
-/** The subdirectory holding the last-good model. */
+/**
+ * The subdirectory holding the last-good model.
+ *
+ * @example
+ * ```ts
+ * path.join(checkpointDir, BEST_DIR, 'model.json');
+ * ```
+ */
 export const BEST_DIR = 'best';
-/** `format` field of every `state.json`, so a stray JSON file is not taken for a checkpoint. */
+/**
+ * `format` field of every `state.json`, so a stray JSON file is not taken for a checkpoint.
+ *
+ * @example
+ * ```ts
+ * if (record.format !== STATE_FORMAT) throw new Error('not a checkpoint');
+ * ```
+ */
 export const STATE_FORMAT = 'tfjs-prune checkpoint';
 
-/** A complete checkpoint directory: `checkpoint-<step>-<8 hex digits>`. */
+/**
+ * A complete checkpoint directory: `checkpoint-<step>-<8 hex digits>`.
+ *
+ * @example
+ * ```ts
+ * CHECKPOINT_DIR.test('checkpoint-000003-1a2b3c4d'); // true
+ * ```
+ */
 export const CHECKPOINT_DIR = /^checkpoint-\d+-[0-9a-f]{8}$/;
-/** What a save writes before its switch: `.tmp-<step>-<hex>` directories and `.tmp-CURRENT-<hex>` pointer files. */
+/**
+ * What a save writes before its switch: `.tmp-<step>-<hex>` directories and `.tmp-CURRENT-<hex>` pointer files.
+ *
+ * @example
+ * ```ts
+ * TEMP_ENTRY.test('.tmp-4-0d2e77b1'); // true
+ * ```
+ */
 export const TEMP_ENTRY = /^\.tmp-(\d+|CURRENT)-[0-9a-f]{8}$/;
 
-/** Size and SHA-256 (hex) of one file of a checkpoint, as recorded in `state.json`. */
+/**
+ * Size and SHA-256 (hex) of one file of a checkpoint, as recorded in `state.json`.
+ *
+ * @example
+ * ```ts
+ * const entry: FileRecord = { bytes: 57640, sha256: '04aa...' };
+ * ```
+ */
 export interface FileRecord {
   bytes: number;
   sha256: string;
@@ -57,7 +106,14 @@ export interface StateRecord {
   state?: unknown;
 }
 
-/** `checkpoint-<step, 6 digits at least>-<id>` for step and id. */
+/**
+ * `checkpoint-<step, 6 digits at least>-<id>` for step and id.
+ *
+ * @example
+ * ```ts
+ * checkpointDirName(3, '1a2b3c4d'); // 'checkpoint-000003-1a2b3c4d'
+ * ```
+ */
 export function checkpointDirName(step: number, id: string): string {
   return `checkpoint-${String(step).padStart(6, '0')}-${id}`;
 }

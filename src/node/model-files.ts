@@ -3,9 +3,23 @@ import { PruneError } from '../errors';
 import { validateArtifacts } from '../checkpoint/validate-checkpoint';
 import { copyWeightData, isArrayBuffer } from '../checkpoint/weight-data';
 
-/** Name of the topology + weights manifest file of a saved model. */
+/**
+ * Name of the topology + weights manifest file of a saved model.
+ *
+ * @example
+ * ```ts
+ * path.join(dir, MODEL_JSON); // dir/model.json
+ * ```
+ */
 export const MODEL_JSON = 'model.json';
-/** Name of the one weights file a saved model's manifest points at. */
+/**
+ * Name of the one weights file a saved model's manifest points at.
+ *
+ * @example
+ * ```ts
+ * path.join(dir, WEIGHTS_BIN); // dir/weights.bin
+ * ```
+ */
 export const WEIGHTS_BIN = 'weights.bin';
 
 /** Fields of `tf.io.ModelArtifacts` that `model.json` carries as they are. */
