@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { modelFromArtifacts, modelToArtifacts } from '../checkpoint/model-artifacts';
@@ -45,7 +46,7 @@ export async function saveModelDirectory(model: tf.LayersModel, directory: strin
   const fs = nodeCheckpointFs;
   await fs.mkdir(dir);
   for (const name of [WEIGHTS_BIN, MODEL_JSON] as const) {
-    const temp = path.join(dir, `.${name}.tmp-${process.pid}`);
+    const temp = path.join(dir, `.${name}.tmp-${randomBytes(4).toString('hex')}`);
     try {
       await fs.writeFile(temp, files[name], true);
       await fs.rename(temp, path.join(dir, name));

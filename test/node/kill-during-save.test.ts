@@ -26,7 +26,8 @@ function runAndKill(dir: string, start: number, after: number, delayMs: number):
     });
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
+      // 'close', not 'exit': all of stdout has been read by then.
       if (signal !== 'SIGKILL') return reject(new Error(`save loop exited with ${code}: ${err}`));
       const steps = out.split('\n').filter((l) => l !== '').map(Number);
       resolve(steps[steps.length - 1]);
