@@ -64,3 +64,6 @@ export { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifac
 export type { Checkpoint, CheckpointStore } from './checkpoint/checkpoint-store';
 export { createReport, reportFromJSON } from './report/prune-report';
 export type { PruneReport } from './report/prune-report';
+export type { ReportMarkdownOptions } from './report/report-markdown';
+export { VEGA_LITE_SCHEMA } from './report/report-vega-lite';
+export type { ReportVegaLiteOptions, VegaLiteSpec } from './report/report-vega-lite';
