@@ -1,0 +1,252 @@
+import * as tf from '@tensorflow/tfjs';
+import { analyze, countFlops, countParams, createPruner, criteria, prune, type Criterion } from '../../src/index';
+import { expectPruneErrorAsync } from '../helpers/expect-prune-error';
+import { mlp, pretrain, task, weightsOf } from './fixtures';
+
+jest.setTimeout(60000);
+
+/** Channels of every prunable group of a model, read back from the model itself. */
+const widths = (model: tf.LayersModel): Record<string, number> =>
+  Object.fromEntries(analyze(model).groups.filter((g) => g.prunable).map((g) => [g.id, g.size]));
+
+/** L1 norm of each unit's incoming weights of a Dense layer (what criteria.l1Norm ranks by, unnormalised). */
+const unitL1 = (model: tf.LayersModel, layer: string): number[] =>
+  tf.tidy(() => Array.from(model.getLayer(layer).getWeights()[0].abs().sum(0).dataSync()));
+
+describe('createPruner', () => {
+  let data: ReturnType<typeof task>;
+  let model: tf.Sequential;
+
+  beforeAll(async () => {
+    data = task();
+    model = mlp();
+    await pretrain(model, data.xTrain, data.yTrain, 10);
+  });
+  afterAll(() => {
+    model.dispose();
+    tf.dispose(data);
+  });
+
+  test('step() returns a smaller model with exactly the removals it reports, and continues from it', async () => {
+    const before = weightsOf(model);
+    const tensors = tf.memory().numTensors;
+    const pruner = createPruner(model, { criterion: criteria.l1Norm(), schedule: { channelsPerStep: 5 } });
+    expect(pruner.originalSizes).toEqual({ h1: 16, h2: 12 });
+    expect(pruner.model).toBe(model);
+
+    // Step 1: 5 channels, one global ranking of the L2-normalised L1 norms.
+    const s1 = await pruner.step();
+    expect(s1.model).not.toBeNull();
+    const m1 = s1.model!;
+    const removed1 = Object.values(s1.removals).reduce((n, r) => n + Array.from(r as ArrayLike<number>).length, 0);
+    expect(removed1).toBe(5);
+    expect(s1.removedPerGroup).toEqual(Object.fromEntries(Object.entries(s1.removals).map(([id, r]) => [id, Array.from(r as ArrayLike<number>).length])));
+    // Dense groups have one producer each: per layer equals per group.
+    expect(s1.removedPerLayer).toEqual(s1.removedPerGroup);
+    expect(widths(m1)).toEqual({ h1: 16 - (s1.removedPerGroup.h1 ?? 0), h2: 12 - (s1.removedPerGroup.h2 ?? 0) });
+    expect(s1.channels).toEqual(widths(m1));
+    expect(s1.params).toBe(countParams(m1).total);
+    expect(s1.flops).toBe(countFlops(m1).total);
+    expect(s1.params).toBeLessThan(countParams(model).total);
+
+    // The removed channels are the 5 lowest normalised scores, computed here by hand.
+    const norm = (v: number[]) => {
+      const l2 = Math.hypot(...v);
+      return v.map((x) => x / l2);
+    };
+    const ranked = [
+      ...norm(unitL1(model, 'h1')).map((s, c) => ({ id: 'h1', c, s })),
+      ...norm(unitL1(model, 'h2')).map((s, c) => ({ id: 'h2', c, s })),
+    ].sort((a, b) => a.s - b.s);
+    const expected: Record<string, number[]> = {};
+    for (const { id, c } of ranked.slice(0, 5)) (expected[id] ??= []).push(c);
+    for (const id of Object.keys(expected)) expected[id].sort((a, b) => a - b);
+    expect(Object.fromEntries(Object.entries(s1.removals).map(([id, r]) => [id, Array.from(r as ArrayLike<number>)]))).toEqual(expected);
+    // The scores it ranked by are those normalised values.
+    for (const id of ['h1', 'h2']) {
+      const want = norm(unitL1(model, id));
+      Array.from(s1.scores[id]).forEach((v, c) => expect(v).toBeCloseTo(want[c], 5));
+    }
+    // The new model is the surgery of exactly those removals.
+    const reference = prune(model, s1.removals);
+    expect(weightsOf(m1)).toEqual(weightsOf(reference));
+    reference.dispose();
+
+    // Step 2 starts from the model step 1 returned: indices refer to m1, originalSizes stay.
+    expect(pruner.model).toBe(m1);
+    const s2 = await pruner.step();
+    const m2 = s2.model!;
+    expect(pruner.model).toBe(m2);
+    expect(pruner.originalSizes).toEqual({ h1: 16, h2: 12 });
+    for (const [id, r] of Object.entries(s2.removals)) for (const c of Array.from(r as ArrayLike<number>)) expect(c).toBeLessThan(widths(m1)[id]);
+    expect(widths(m2)).toEqual({ h1: widths(m1).h1 - (s2.removedPerGroup.h1 ?? 0), h2: widths(m1).h2 - (s2.removedPerGroup.h2 ?? 0) });
+    expect(widths(m1).h1 + widths(m1).h2 - widths(m2).h1 - widths(m2).h2).toBe(5);
+    const reference2 = prune(m1, s2.removals);
+    expect(weightsOf(m2)).toEqual(weightsOf(reference2));
+    reference2.dispose();
+
+    // The input model is untouched; the models handed out are the caller's to dispose.
+    expect(weightsOf(model)).toEqual(before);
+    expect(widths(model)).toEqual({ h1: 16, h2: 12 });
+    m1.dispose();
+    m2.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  test('returns model: null with an empty plan once every group is at its floor', async () => {
+    const tensors = tf.memory().numTensors;
+    // minChannels 12: h2 (12) is at its floor from the start, h1 may lose 4.
+    const pruner = createPruner(model, { criterion: criteria.l2Norm(), schedule: { channelsPerStep: 8, minChannels: 12 } });
+    const s1 = await pruner.step();
+    expect(s1.removedPerGroup).toEqual({ h1: 4 });
+    expect(s1.channels).toEqual({ h1: 12, h2: 12 });
+    const m1 = s1.model!;
+    const s2 = await pruner.step();
+    expect(s2.model).toBeNull();
+    expect(s2.removals).toEqual({});
+    expect(s2.removedPerGroup).toEqual({});
+    expect(s2.removedPerLayer).toEqual({});
+    expect(s2.channels).toEqual({ h1: 12, h2: 12 });
+    expect(s2.params).toBe(countParams(m1).total);
+    expect(s2.flops).toBe(countFlops(m1).total);
+    expect(s2.seconds.surgery).toBe(0);
+    // The pruner stays on the last model; asking again gives null again.
+    expect(pruner.model).toBe(m1);
+    expect((await pruner.step()).model).toBeNull();
+    m1.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  test('maxRatio floors are relative to the original sizes, across steps', async () => {
+    const tensors = tf.memory().numTensors;
+    // maxRatio 0.5: h1 keeps >= 8, h2 keeps >= 6, whatever the steps in between.
+    const pruner = createPruner(model, { criterion: criteria.l1Norm(), schedule: { channelsPerStep: 4, maxRatio: 0.5 } });
+    const made: tf.LayersModel[] = [];
+    for (;;) {
+      const s = await pruner.step();
+      if (s.model === null) break;
+      made.push(s.model);
+    }
+    expect(made).toHaveLength(4); // 14 removable channels in steps of 4: 4 + 4 + 4 + 2
+    expect(widths(made[made.length - 1])).toEqual({ h1: 8, h2: 6 });
+    made.forEach((m) => m.dispose());
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  test('a data criterion scores with the data given, and refuses to run without it (MISSING_DATA)', async () => {
+    const compiled = mlp();
+    compiled.setWeights(model.getWeights());
+    compiled.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+    const tensors = tf.memory().numTensors;
+    const without = createPruner(compiled, { criterion: criteria.taylor() });
+    await expectPruneErrorAsync(() => without.step(), 'MISSING_DATA', 'scoring data');
+    expect(without.model).toBe(compiled);
+
+    const withData = createPruner(compiled, { criterion: criteria.taylor(), data: { x: data.xVal, y: data.yVal }, schedule: { channelsPerStep: 3 } });
+    const s = await withData.step();
+    expect(Object.values(s.removedPerGroup).reduce((a, b) => a + b, 0)).toBe(3);
+    s.model!.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    compiled.dispose();
+  });
+
+  test('a pruned model left uncompiled needs the loss option for a gradient criterion at the next step', async () => {
+    const compiled = mlp();
+    compiled.setWeights(model.getWeights());
+    compiled.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+    const tensors = tf.memory().numTensors;
+    const scoring = { x: data.xVal, y: data.yVal };
+    // Without `loss`, step 1 uses the input's compiled loss; the model it returns is uncompiled.
+    const implicit = createPruner(compiled, { data: scoring, schedule: { channelsPerStep: 2 } });
+    const a = await implicit.step();
+    await expectPruneErrorAsync(() => implicit.step(), 'MISSING_LOSS');
+    a.model!.dispose();
+    // With `loss`, every step works on uncompiled models.
+    const explicit = createPruner(compiled, { data: scoring, loss: 'categoricalCrossentropy', schedule: { channelsPerStep: 2 } });
+    const b1 = await explicit.step();
+    const b2 = await explicit.step();
+    expect(b2.model).not.toBeNull();
+    b1.model!.dispose();
+    b2.model!.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    compiled.dispose();
+  });
+
+  test('the schedule options are checked when the pruner is made', () => {
+    expect(() => createPruner(model, { schedule: { channelsPerStep: 0 } })).toThrow('channelsPerStep');
+    expect(() => createPruner(model, { objective: 'energy' as never })).toThrow("objective must be 'flops', 'params' or 'latency'");
+  });
+});
+
+describe("createPruner objective: the penalty charges FLOPs shares or params shares", () => {
+  // conv c (3x3, 1 -> 4, 'same', on 8x8) -> global average pool -> dense d (4) -> dense out (20).
+  //   params: c 9*4 + 4 = 40, d 4*4 + 4 = 20, out 4*20 + 20 = 100; total 160.
+  //   MACs:   c 64*9*1*4 = 2304, pooling 0, d 4*4 = 16, out 4*20 = 80; total 2400.
+  // One channel of c: params 10 (filter + bias) + 4 (its row of d) = 14, share 14/160 = 0.0875;
+  //                   MACs 576 (64 positions * 9) + 4 (its row of d) = 580, share 580/2400.
+  // One channel of d: params 5 (4 weights + bias) + 20 (its row of out) = 25, share 25/160 = 0.15625;
+  //                   MACs 4 + 20 = 24, share 24/2400 = 0.01.
+  // So c's channels are the expensive ones in FLOPs and d's in params.
+  const SHARES = {
+    flops: { c: 580 / 2400, d: 24 / 2400 },
+    params: { c: 14 / 160, d: 25 / 160 },
+  };
+  const RAW = [0.5, 0.6, 0.7, 0.8];
+  const fixedScores: Criterion = {
+    name: 'fixed',
+    needs: [],
+    normalize: 'none',
+    flopsPenalty: 1,
+    score: (input) => Object.fromEntries(input.groups.map((g) => [g.id, Float32Array.from(RAW)])),
+  };
+
+  let net: tf.LayersModel;
+  beforeAll(() => {
+    const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
+    net = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c', kernelInitializer: init(1) }),
+        tf.layers.globalAveragePooling2d({ name: 'gap' }),
+        tf.layers.dense({ units: 4, activation: 'relu', name: 'd', kernelInitializer: init(2) }),
+        tf.layers.dense({ units: 20, activation: 'softmax', name: 'out', kernelInitializer: init(3) }),
+      ],
+    });
+  });
+  afterAll(() => net.dispose());
+
+  test('the hand-computed sizes hold', () => {
+    expect(countParams(net).total).toBe(160);
+    expect(countFlops(net).total).toBe(2400);
+  });
+
+  test.each([
+    ['flops', SHARES.flops, { c: [0, 1, 2] }],
+    ['latency', SHARES.flops, { c: [0, 1, 2] }], // latency is charged by FLOPs, its proxy
+    ['params', SHARES.params, { c: [0], d: [0, 1] }],
+  ] as const)("objective '%s': scores are raw - share, and the 3 lowest go", async (objective, shares, removals) => {
+    const tensors = tf.memory().numTensors;
+    const pruner = createPruner(net, { criterion: fixedScores, objective, schedule: { channelsPerStep: 3 } });
+    const step = await pruner.step();
+    for (const id of ['c', 'd'] as const) {
+      Array.from(step.scores[id]).forEach((v, i) => expect(v).toBeCloseTo(RAW[i] - shares[id], 6));
+    }
+    // flops: c = [0.258, 0.358, 0.458, 0.558] all under d's lowest 0.49 -> c0, c1, c2.
+    // params: d0 0.344 < c0 0.4125 < d1 0.444 < c1 0.5125 -> d0, c0, d1.
+    expect(Object.fromEntries(Object.entries(step.removals).map(([id, r]) => [id, Array.from(r as ArrayLike<number>)]))).toEqual(removals);
+    step.model!.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  test('without a penalty the objective does not change the ranking', async () => {
+    const plain: Criterion = { ...fixedScores, flopsPenalty: 0 };
+    const plans = [];
+    for (const objective of ['flops', 'params'] as const) {
+      const step = await createPruner(net, { criterion: plain, objective, schedule: { channelsPerStep: 3 } }).step();
+      plans.push(step.removals);
+      step.model!.dispose();
+    }
+    // Ties (equal raw scores in both groups) go to the group first in order, then the lower index.
+    expect(plans[0]).toEqual({ c: [0, 1], d: [0] });
+    expect(plans[1]).toEqual(plans[0]);
+  });
+});
