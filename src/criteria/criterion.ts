@@ -162,11 +162,13 @@ export interface CriterionInput {
   /** Mean loss per example on the scoring data with nothing removed; `null` without `'evaluations'`. */
   readonly baseLoss: number | null;
   /**
-   * `'evaluations'`: mean loss per example on the scoring data with the given channels switched
-   * off (their consumers read zeros, exactly what `prune(model, removals)` computes), in inference
-   * mode. Throws when `'evaluations'` was not declared.
+   * `'evaluations'`: mean loss per example (or top-1 accuracy, for single-output classifiers) on
+   * the scoring data with the given channels switched off (their consumers read zeros, exactly what
+   * `prune(model, removals)` computes), in inference mode. One forward pass per scoring batch; when
+   * all the channels belong to one group, only the layers downstream of that group run (the rest
+   * is computed once). Throws when `'evaluations'` was not declared.
    */
-  evaluate(removals: Removals): Promise<number>;
+  evaluate(removals: Removals, metric?: 'loss' | 'accuracy'): Promise<number>;
 }
 
 /**

@@ -66,30 +66,49 @@ export function planGates(resolved: ResolvedModel, groups: readonly ResolvedGrou
 /** What the gated forward pass reports at each tap: the ungated tensor the consumer reads. */
 export type TapObserver = (tap: GateTap, z: tf.Tensor) => void;
 
+/** Options of {@link gatedForward}. */
+export interface GatedForwardOptions {
+  /** Called at every tap with the ungated tensor. */
+  onTap?: TapObserver;
+  /** Run the layers in training mode (BN batch statistics, dropout). Default: false. */
+  training?: boolean;
+  /**
+   * The tensors of {@link reusableKeys}, computed once by {@link reusableTensors}: when given, only
+   * the nodes the taps reach run (the rest of the model is upstream of every tap, or already here).
+   */
+  cached?: ReadonlyMap<string, tf.Tensor>;
+}
+
 /**
  * Runs the model's own layers eagerly, in topological order, on concrete tensors (no graph node is
- * added to the user's layers), in inference mode, multiplying `gates` (`[batch, plan.width]`, or
- * `null` for none) into every tap. Returns the model outputs. Call inside `tf.tidy` (or a gradient
- * function): every intermediate tensor is left to the caller's scope.
+ * added to the user's layers), in inference mode unless asked otherwise, multiplying `gates`
+ * (`[batch, plan.width]`, or `null` for none) into every tap. Returns the model outputs. Call
+ * inside `tf.tidy` (or a gradient function): every intermediate tensor is left to the caller's
+ * scope.
  */
 export function gatedForward(
   resolved: ResolvedModel,
   plan: GatePlan,
   inputs: readonly tf.Tensor[],
   gates: tf.Tensor | null,
-  onTap?: TapObserver,
+  options: GatedForwardOptions = {},
 ): tf.Tensor[] {
   const { graph, rules } = resolved.flow;
-  const values = new Map<string, tf.Tensor>();
-  [...graph.inputs].forEach((key, i) => values.set(key, inputs[i]));
+  const values = new Map<string, tf.Tensor>(options.cached ?? []);
+  [...graph.inputs].forEach((key, i) => inputs[i] && values.set(key, inputs[i]));
   const tapsAt = new Map<number, GateTap[]>();
   for (const tap of plan.taps) tapsAt.set(tap.nodeIndex, [...(tapsAt.get(tap.nodeIndex) ?? []), tap]);
-  const batch = inputs[0].shape[0];
+  const batch = gates?.shape[0] ?? inputs[0].shape[0];
   const withOnes = gates === null ? null : tf.concat([gates, tf.ones([batch, 1])], 1);
+  const kwargs = { training: options.training === true };
+  // With cached upstream tensors, only the part of the model the taps reach runs.
+  const only = options.cached ? dirtyPart(resolved, plan).nodes : null;
 
   graph.nodes.forEach((node, nodeIndex) => {
+    if (only !== null && !only.has(nodeIndex)) return;
+    if (node.outputs.every((key) => values.has(key))) return;
     if (rules[nodeIndex].type === 'input') {
-      if (!values.has(node.outputs[0])) values.set(node.outputs[0], inputs[0]);
+      values.set(node.outputs[0], inputs[0]);
       return;
     }
     const ins = node.inputs.map((key) => {
@@ -99,16 +118,71 @@ export function gatedForward(
     });
     for (const tap of tapsAt.get(nodeIndex) ?? []) {
       const z = ins[tap.inputIndex];
-      onTap?.(tap, z);
+      options.onTap?.(tap, z);
       if (withOnes === null) continue;
       const columns = tap.columns.map((c) => (c < 0 ? plan.width : c));
       const gate = tf.gather(withOnes, tf.tensor1d(columns, 'int32'), 1);
       const shape = [batch, ...new Array<number>(z.rank - 2).fill(1), columns.length];
       ins[tap.inputIndex] = z.mul(gate.reshape(shape));
     }
-    const out = node.layer.apply(ins.length === 1 ? ins[0] : ins, { training: false }) as tf.Tensor | tf.Tensor[];
+    const out = node.layer.apply(ins.length === 1 ? ins[0] : ins, kwargs) as tf.Tensor | tf.Tensor[];
     const list = Array.isArray(out) ? out : [out];
     node.outputs.forEach((key, i) => values.set(key, list[i]));
   });
   return [...graph.outputs].map((key) => values.get(key)!);
+}
+
+/**
+ * The tensors a gated pass can reuse between evaluations of the same plan: every tensor written
+ * by a node that no tap reaches (upstream of every gated consumer) and read by one that a tap
+ * reaches. Computing them once and passing them as `cached` runs only the gated part of the model.
+ */
+export function reusableKeys(resolved: ResolvedModel, plan: GatePlan): string[] {
+  const { graph } = resolved.flow;
+  const { nodes: dirtyNodes, keys: dirtyKeys } = dirtyPart(resolved, plan);
+  const keys = new Set<string>();
+  graph.nodes.forEach((node, i) => {
+    if (!dirtyNodes.has(i)) return;
+    for (const k of node.inputs) if (!dirtyKeys.has(k)) keys.add(k);
+  });
+  for (const k of graph.outputs) if (!dirtyKeys.has(k)) keys.add(k);
+  return [...keys];
+}
+
+/** The nodes a tap reaches (the gated consumers and everything downstream) and the tensors they write. */
+function dirtyPart(resolved: ResolvedModel, plan: GatePlan): { nodes: Set<number>; keys: Set<string> } {
+  const keys = new Set<string>();
+  const nodes = new Set<number>(plan.taps.map((t) => t.nodeIndex));
+  resolved.flow.graph.nodes.forEach((node, i) => {
+    if (nodes.has(i) || node.inputs.some((k) => keys.has(k))) {
+      nodes.add(i);
+      node.outputs.forEach((k) => keys.add(k));
+    }
+  });
+  return { nodes, keys };
+}
+
+/**
+ * Runs the ungated model up to the tensors of {@link reusableKeys} and returns them (new tensors
+ * owned by the caller).
+ */
+export function reusableTensors(resolved: ResolvedModel, plan: GatePlan, inputs: readonly tf.Tensor[]): Map<string, tf.Tensor> {
+  const keys = reusableKeys(resolved, plan);
+  const { graph } = resolved.flow;
+  const wanted = new Set(keys);
+  const tensors = tf.tidy(() => {
+    const values = new Map<string, tf.Tensor>();
+    [...graph.inputs].forEach((key, i) => values.set(key, inputs[i]));
+    for (const node of graph.nodes) {
+      if ([...wanted].every((k) => values.has(k))) break;
+      if (node.outputs.every((key) => values.has(key))) continue;
+      const ins = node.inputs.map((key) => values.get(key)!);
+      const out = node.layer.apply(ins.length === 1 ? ins[0] : ins, { training: false }) as tf.Tensor | tf.Tensor[];
+      const list = Array.isArray(out) ? out : [out];
+      node.outputs.forEach((key, i) => values.set(key, list[i]));
+    }
+    // Model inputs are the caller's: copy them so the result owns every tensor it holds.
+    return keys.map((k) => (graph.inputs.has(k) ? values.get(k)!.clone() : values.get(k)!));
+  });
+  return new Map(keys.map((k, i) => [k, tensors[i]]));
 }

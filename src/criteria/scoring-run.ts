@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResolvedGroup } from '../graph/find-groups';
 import type { ResolvedModel } from '../graph/resolve-model';
 import { PruneError } from '../errors';
-import { batchesOf, disposeBatch, isDataset, type Batch, type DataSource } from '../data/data-source';
+import { batchesOf, disposeBatch, type Batch, type DataSource } from '../data/data-source';
 import type { LossSpec } from '../data/per-example-loss';
 import { perExampleLoss } from '../data/per-example-loss';
 import type { Removals } from '../surgery/validate-removals';
@@ -11,6 +11,7 @@ import { producerChannelAxis } from './channel-axis';
 import { channelIndex } from './channel-index';
 import type { ChannelStats, ChannelValues, CriterionInput, CriterionNeed } from './criterion';
 import { gatedForward, planGates, type GatePlan, type GateTap } from './gated-forward';
+import { GatedEvaluator, type EvaluationMetric } from './gated-evaluator';
 import { WeightViews } from './weight-views';
 
 /** What the scoring run needs besides the model. */
@@ -146,7 +147,7 @@ async function runPass(
       const vars = needs.has('weightGradients') ? terms.map((t) => t.variable) : [];
       const gates = tf.ones([batch.size, plan.width]);
       held.push(gates);
-      const f = (g: tf.Tensor): tf.Scalar => lossOf!(batch.y!, gatedForward(resolved, plan, batch.x, g, observe)).sum() as tf.Scalar;
+      const f = (g: tf.Tensor): tf.Scalar => lossOf!(batch.y!, gatedForward(resolved, plan, batch.x, g, { onTap: observe })).sum() as tf.Scalar;
       const { value, grads } = tf.valueAndGrads((g: tf.Tensor, ..._vs: tf.Tensor[]) => f(g))([gates, ...vars]);
       held.push(value, ...grads);
       lossSum = value;
@@ -165,7 +166,7 @@ async function runPass(
       held.push(...weightSums);
     } else {
       const out = tf.tidy((): tf.Tensor[] => {
-        const outs = gatedForward(resolved, plan, batch.x, null, observe);
+        const outs = gatedForward(resolved, plan, batch.x, null, { onTap: observe });
         return lossOf && batch.y ? [lossOf(batch.y, outs).sum()] : [];
       });
       held.push(...out);
@@ -307,9 +308,8 @@ export async function createScoringRun(
   const lossOf = lossNeeded ? perExampleLoss(model, options.loss) : null;
 
   const acc = new Accumulator(plan.width);
-  // Evaluations run over the data many times: tensors are re-sliced each time; dataset elements
-  // (a dataset may be one-shot) are kept until the run is disposed.
-  const keepBatches = needs.has('evaluations') && data !== undefined && isDataset(data);
+  // Evaluations run over the scoring data many times: its batches are kept until the run is disposed.
+  const keepBatches = needs.has('evaluations');
   const kept: Batch[] = [];
   const terms = needs.has('weightGradients') ? weightTerms(resolved, views, prunable) : [];
   const passNeeds = new Set([...needs].filter((n) => n !== 'evaluations'));
@@ -337,42 +337,15 @@ export async function createScoringRun(
   const stats = passNeeds.size > 0 ? statsOf(acc, plan, groups, passNeeds, views) : null;
   let baseLoss: number | null = null;
 
-  async function* evaluationBatches(): AsyncGenerator<Batch> {
-    if (keepBatches) {
-      yield* kept;
-      return;
-    }
-    for await (const batch of batchesOf(model, data as DataSource, batchSize, where, true)) {
-      try {
-        yield batch;
-      } finally {
-        disposeBatch(batch);
-      }
-    }
-  }
-
-  const evaluate = async (removals: Removals): Promise<number> => {
-    if (!needs.has('evaluations')) {
+  const evaluator = keepBatches ? new GatedEvaluator(resolved, plan, kept.map((b) => ({ x: b.x, y: b.y!, size: b.size })), lossOf!) : null;
+  const evaluate = async (removals: Removals, metric: EvaluationMetric = 'loss'): Promise<number> => {
+    if (evaluator === null) {
       throw new PruneError('INVALID_OPTION', `${where}: input.evaluate() is only available to criteria that declare the need 'evaluations'.`);
     }
-    const mask = gateMask(resolved, plan, removals, where);
-    let total = 0;
-    let n = 0;
-    for await (const batch of evaluationBatches()) {
-      const sum = tf.tidy(() => {
-        const gates = tf.tensor2d(mask, [1, plan.width]).tile([batch.size, 1]);
-        return lossOf!(batch.y!, gatedForward(resolved, plan, batch.x, gates)).sum();
-      });
-      try {
-        total += (await sum.data())[0];
-      } finally {
-        sum.dispose();
-      }
-      n += batch.size;
-    }
-    return total / n;
+    if (metric !== 'loss' && metric !== 'accuracy') throw new PruneError('INVALID_OPTION', `${where}: evaluate() measures 'loss' or 'accuracy'; got ${JSON.stringify(metric)}.`);
+    return evaluator.evaluate(gateMask(resolved, plan, removals, where), metric);
   };
-  if (needs.has('evaluations') && data !== undefined) baseLoss = await evaluate({});
+  if (evaluator !== null && data !== undefined && kept.length > 0) baseLoss = await evaluate({});
 
   const input: CriterionInput = {
     model,
@@ -383,5 +356,11 @@ export async function createScoringRun(
     baseLoss,
     evaluate,
   };
-  return { input, dispose: () => kept.forEach(disposeBatch) };
+  return {
+    input,
+    dispose: () => {
+      evaluator?.dispose();
+      kept.forEach(disposeBatch);
+    },
+  };
 }
