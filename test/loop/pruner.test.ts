@@ -250,3 +250,51 @@ describe("createPruner objective: the penalty charges FLOPs shares or params sha
     expect(plans[1]).toEqual(plans[0]);
   });
 });
+
+describe('createPruner: known problems', () => {
+  let model: tf.Sequential;
+  beforeAll(() => {
+    model = mlp();
+  });
+  afterAll(() => model.dispose());
+
+  // BUG (src/pruner.ts, createPruner): options are not checked up front, unlike pruneIteratively's
+  // (DESIGN.md convention 5). An unknown key is silently ignored: here `channelsPerStep` at the top
+  // level instead of inside `schedule`, so the step removes the default 5% (1 channel), not 8. A
+  // bad criterion or batchSize is only refused by step(), with a message naming scoreGroups.
+  // Fix: reject unknown keys (as resolveLoopConfig does) and run assertCriterion and the batchSize
+  // check in createPruner; ideally also refuse a data criterion without `data` there (MISSING_DATA).
+  test.failing('refuses unknown options and a bad criterion when the pruner is made', () => {
+    expect(() => createPruner(model, { channelsPerStep: 8 } as never)).toThrow('unknown option');
+    expect(() => createPruner(model, { criterion: {} as never })).toThrow('criterion');
+    expect(() => createPruner(model, { criterion: criteria.l1Norm(), batchSize: 0 })).toThrow('batchSize');
+  });
+
+  // BUG (src/schedule/plan-step.ts, planStep, perLayer branch): each group gets
+  // Math.round(target * size / remaining) channels, which is 0 for every group when there are many
+  // groups and the step is small. Five Dense groups of 8 units (40 channels), default 5% step: target
+  // round(0.05 * 40) = 2, each group round(2 * 8 / 40) = round(0.4) = 0, so the plan is empty and
+  // step() returns model: null ("every group at its floor") although no group is near a floor;
+  // pruneIteratively stops at once with stoppedBy 'nothingToPrune'. (With a count of 3 it removes
+  // 5, one per group: perLayer counts are not the count asked for either.)
+  // Fix: distribute exactly `target` channels over the groups by largest remainder of
+  // target * size / remaining (ties by group order), capped by each group's floor, and hand what a
+  // capped group cannot take to the others.
+  test.failing("perLayer ranking with many small groups still removes channels", async () => {
+    const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
+    const deep = tf.sequential({
+      layers: [
+        ...[1, 2, 3, 4, 5].map((i) => tf.layers.dense({ ...(i === 1 ? { inputShape: [8] } : {}), units: 8, activation: 'relu', name: `h${i}`, kernelInitializer: init(i) })),
+        tf.layers.dense({ units: 3, activation: 'softmax', name: 'out', kernelInitializer: init(9) }),
+      ],
+    });
+    try {
+      const step = await createPruner(deep, { criterion: criteria.l1Norm(), schedule: { ranking: 'perLayer' } }).step();
+      step.model?.dispose();
+      expect(step.model).not.toBeNull();
+      expect(Object.values(step.removedPerGroup).reduce((a, b) => a + b, 0)).toBe(2);
+    } finally {
+      deep.dispose();
+    }
+  });
+});
