@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { PruneError } from './errors';
 import { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifacts';
 import { compileModel } from './finetune/compile-options';
-import type { FineTuneContext, TrainingAmount } from './finetune/fine-tune-options';
-import { runFineTune, type FineTuneResult } from './finetune/run-fine-tune';
+import type { FineTuneContext } from './finetune/fine-tune-options';
+import { fineTunePhase } from './loop/fine-tune-phase';
 import { TrainingStream, type StreamPosition } from './finetune/training-stream';
 import { analyze } from './graph/analyze';
 import { resolveLoopConfig, type LoopConfig, type PruneData, type PruneIterativelyOptions } from './loop/loop-config';
@@ -52,38 +52,9 @@ interface RunState {
 
 const WHERE = 'pruneIteratively';
 
-/** True when every weight of the model is finite. */
-function weightsFinite(model: tf.LayersModel): boolean {
-  const ok = tf.tidy(() => model.getWeights().every((w) => w.dtype !== 'float32' || w.isFinite().all().dataSync()[0] === 1));
-  return ok;
-}
-
 /** Whether a measurement meets every bound of the stop policy. */
 function meetsBounds(cfg: LoopConfig, m: Measurement, baseline: Measurement): boolean {
   return cfg.stop.bound ? cfg.stop.bound(m, baseline, cfg.metricDirections) : true;
-}
-
-/** Fine-tunes `model` (compiled) by the configured method; returns what happened. */
-async function fineTune(
-  cfg: LoopConfig,
-  model: tf.LayersModel,
-  amount: Required<TrainingAmount> | null,
-  stream: TrainingStream,
-  context: FineTuneContext,
-): Promise<FineTuneResult> {
-  const start = performance.now();
-  if (cfg.fineTune.kind === 'function') {
-    await cfg.fineTune.fn(model, context);
-    return { steps: 0, diverged: !weightsFinite(model), aborted: cfg.signal?.aborted === true, meanLoss: NaN, seconds: (performance.now() - start) / 1000 };
-  }
-  if (amount === null) return { steps: 0, diverged: false, aborted: false, meanLoss: NaN, seconds: 0 };
-  const result = await runFineTune(model, amount, stream, {
-    distill: cfg.fineTune.distill,
-    teacher: context.original,
-    loss: cfg.compile.loss,
-    signal: cfg.signal,
-  });
-  return { ...result, diverged: result.diverged || (result.steps > 0 && !weightsFinite(model)) };
 }
 
 /**
@@ -206,7 +177,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       // (1) Initial fine-tune, then the baseline.
       compileModel(current, cfg.compile);
       if (cfg.fineTune.kind === 'function' || cfg.fineTune.initial !== null) {
-        const r = await fineTune(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0));
+        const r = await fineTunePhase(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0));
         state.seconds.fineTune += r.seconds;
         if (r.diverged) throw new PruneError('INVALID_OPTION', `${WHERE}: the initial fine-tune diverged (a NaN or infinite loss); lower the learning rate of compile.optimizer.`);
         if (r.aborted) stoppedBy = 'aborted';
@@ -243,7 +214,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       let t = performance.now();
       const before = await validationMetrics(next, measure);
       let evaluation = (performance.now() - t) / 1000;
-      const ft = await fineTune(cfg, next, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.between : null, stream, context('step', step));
+      const ft = await fineTunePhase(cfg, next, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.between : null, stream, context('step', step));
       state.seconds.fineTune += ft.seconds;
       if (ft.aborted) {
         drop(next);
@@ -315,7 +286,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       const snapshot = result.getWeights().map((w) => w.clone());
       try {
         compileModel(result, cfg.compile);
-        const r = await fineTune(cfg, result, finalAmount, stream, context('final', state.step));
+        const r = await fineTunePhase(cfg, result, finalAmount, stream, context('final', state.step));
         state.seconds.fineTune += r.seconds;
         if (r.diverged) {
           result.setWeights(snapshot);

@@ -98,7 +98,7 @@ const WHERE = 'pruneIteratively';
 const DEFAULT_SCORING_EXAMPLES = 256;
 
 /** The first `n` examples of tensor data (new tensors), or the first batches of a dataset. */
-function headOf(data: DataSource, n: number, owned: tf.Tensor[]): DataSource {
+export function headOf(data: DataSource, n: number, owned: tf.Tensor[]): DataSource {
   if (isDataset(data)) return data.take(8);
   const { x, y } = data as TensorData;
   const xs = Array.isArray(x) ? x : [x];

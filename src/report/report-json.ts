@@ -38,4 +38,33 @@ export interface PruneReportJSON {
   seconds: { total: number; scoring: number; surgery: number; fineTune: number; evaluation: number };
   /** Pruning groups of the original model: id, channels, prunable (for width tables). */
   groups: Array<{ id: string; size: number; prunable: boolean }>;
+  /** `learnToPrune` only: the training of the agent of each layer, in the order the layers were pruned. */
+  agent?: AgentLayerTrace[];
+}
+
+/**
+ * How the pruning agent of one layer learned (`learnToPrune`).
+ *
+ * @example
+ * ```ts
+ * for (const layer of report.toJSON().agent ?? []) console.log(layer.group, layer.kept, '/', layer.channels);
+ * ```
+ */
+export interface AgentLayerTrace {
+  /** Group id. */
+  group: string;
+  /** Channels before pruning this layer. */
+  channels: number;
+  /** Channels the greedy policy kept. */
+  kept: number;
+  /** The channels dropped (indices in the layer before it was pruned). */
+  dropped: number[];
+  /** Accuracy `p` on the evaluation examples before pruning this layer. */
+  accuracy: number;
+  /** Accuracy with the greedy policy's channels switched off (before fine-tuning). */
+  greedyAccuracy: number;
+  /** One entry per update: mean reward, mean kept fraction and mean accuracy `p_hat` of its samples. */
+  updates: Array<{ reward: number; keptFraction: number; accuracy: number }>;
+  /** Seconds spent training the agent. */
+  seconds: number;
 }
