@@ -10,7 +10,7 @@ import { trainLayerAgent, type AgentTrainingOptions } from './train-layer-agent'
  * const options: AgentCriterionOptions = { b: 0.01, updatesPerLayer: 20 };
  * ```
  */
-export interface AgentCriterionOptions extends Omit<AgentTrainingOptions, 'evaluationExamples' | 'minChannels'> {
+export interface AgentCriterionOptions extends Omit<AgentTrainingOptions, 'evaluationExamples' | 'minChannels' | 'candidateFineTuneSteps'> {
   /** The accuracy drop each group's agent accepts (0.01 = one point). Required. */
   b: number;
   /** Seed of the agents. Default: 0. */
@@ -49,6 +49,7 @@ export function agentCriterion(options: AgentCriterionOptions): Criterion {
     initialKeep: options.initialKeep ?? 0.9,
     evaluationExamples: 0,
     minChannels: 1,
+    candidateFineTuneSteps: 0,
   };
   const seed = options.seed ?? 0;
   return {

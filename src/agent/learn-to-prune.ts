@@ -3,11 +3,11 @@ import { PruneError } from '../errors';
 import { modelFromArtifacts, modelToArtifacts } from '../checkpoint/model-artifacts';
 import { channelIndex } from '../criteria/channel-index';
 import { GatedEvaluator, type EvaluationBatch } from '../criteria/gated-evaluator';
-import { planGates } from '../criteria/gated-forward';
+import { gatedForward, planGates } from '../criteria/gated-forward';
 import { l1Norm } from '../criteria/l1-norm';
 import { WeightViews } from '../criteria/weight-views';
 import { batchesOf, disposeBatch, type Batch } from '../data/data-source';
-import { compileModel } from '../finetune/compile-options';
+import { compileModel, newOptimizer } from '../finetune/compile-options';
 import type { CompileOptions } from '../finetune/compile-options';
 import type { FineTuneContext, FineTuneFunction, FineTuneOptions } from '../finetune/fine-tune-options';
 import { TrainingStream } from '../finetune/training-stream';
@@ -65,10 +65,50 @@ export interface LearnToPruneOptions {
 
 const WHERE = 'learnToPrune';
 
+/**
+ * Trains `model` for `steps` minibatches with the gates of `mask` multiplied in (the candidate's
+ * channels switched off), with a fresh optimizer from the compile options.
+ */
+async function gatedFineTune(
+  resolved: ReturnType<typeof resolveModel>,
+  plan: ReturnType<typeof planGates>,
+  mask: Float32Array,
+  model: tf.LayersModel,
+  cfg: ReturnType<typeof resolveLoopConfig>,
+  stream: TrainingStream,
+  steps: number,
+): Promise<void> {
+  const optimizer = newOptimizer(cfg.compile);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  try {
+    for (let i = 0; i < steps; i++) {
+      const batch = await stream.next();
+      if (batch === null || batch.y === null) {
+        if (batch) tf.dispose(batch.x);
+        throw new PruneError('MISSING_DATA', `${WHERE}: agent.candidateFineTuneSteps needs labelled training data.`);
+      }
+      try {
+        optimizer.minimize(
+          () => {
+            const gates = tf.tensor2d(mask, [1, plan.width]).tile([batch.size, 1]);
+            return cfg.lossOf(batch.y!, gatedForward(resolved, plan, batch.x, gates, { training: true })).mean() as tf.Scalar;
+          },
+          false,
+          vars,
+        );
+      } finally {
+        tf.dispose([...batch.x, ...batch.y]);
+      }
+    }
+  } finally {
+    optimizer.dispose(); // made for this candidate only
+  }
+}
+
 function resolveAgentTraining(o: AgentTrainingOptions | undefined): ResolvedAgentTraining {
   const a = o ?? {};
   if (typeof a !== 'object' || a === null) throw new PruneError('INVALID_OPTION', `${WHERE}: agent must be an object of agent training options.`);
-  const known = ['samplesPerUpdate', 'updatesPerLayer', 'learningRate', 'hidden', 'initialKeep', 'evaluationExamples', 'minChannels'];
+  const known = ['samplesPerUpdate', 'updatesPerLayer', 'learningRate', 'hidden', 'initialKeep', 'evaluationExamples', 'minChannels', 'candidateFineTuneSteps'];
   const unknown = Object.keys(a).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown agent option(s) ${unknown.join(', ')}; known: ${known.join(', ')}.`);
   const r: ResolvedAgentTraining = {
@@ -79,6 +119,7 @@ function resolveAgentTraining(o: AgentTrainingOptions | undefined): ResolvedAgen
     initialKeep: a.initialKeep ?? 0.9,
     evaluationExamples: a.evaluationExamples ?? 512,
     minChannels: a.minChannels ?? 1,
+    candidateFineTuneSteps: a.candidateFineTuneSteps ?? 0,
   };
   const int = (k: keyof ResolvedAgentTraining, min: number): void => {
     if (!Number.isInteger(r[k]) || r[k] < min) throw new PruneError('INVALID_OPTION', `${WHERE}: agent.${k} must be an integer >= ${min}; got ${String(r[k])}.`);
@@ -88,6 +129,7 @@ function resolveAgentTraining(o: AgentTrainingOptions | undefined): ResolvedAgen
   int('hidden', 1);
   int('evaluationExamples', 1);
   int('minChannels', 1);
+  int('candidateFineTuneSteps', 0);
   if (!(r.learningRate > 0) || !Number.isFinite(r.learningRate)) throw new PruneError('INVALID_OPTION', `${WHERE}: agent.learningRate must be a positive number; got ${r.learningRate}.`);
   if (!(r.initialKeep > 0 && r.initialKeep < 1)) throw new PruneError('INVALID_OPTION', `${WHERE}: agent.initialKeep must be in (0, 1); got ${r.initialKeep}.`);
   return r;
@@ -202,15 +244,25 @@ export async function learnToPrune(model: tf.LayersModel, data: PruneData, optio
       const resolved = resolveModel(current);
       const group = resolved.groupById.get(groupId)!;
       const plan = planGates(resolved, [group]);
-      const evaluator = new GatedEvaluator(resolved, plan, evaluation, cfg.lossOf);
+      const recover = agentOptions.candidateFineTuneSteps;
+      const evaluator = new GatedEvaluator(resolved, plan, evaluation, cfg.lossOf, recover === 0);
       let result;
       t = performance.now();
       try {
         const producers = new WeightViews(resolved, channelIndex(resolved)).producerWeights(groupId);
-        const accuracyWith = (keep: Float32Array): Promise<number> => {
+        const accuracyWith = async (keep: Float32Array): Promise<number> => {
           const mask = new Float32Array(plan.width).fill(1);
           mask.set(keep, plan.offsets.get(groupId)!);
-          return evaluator.evaluate(mask, 'accuracy');
+          if (recover === 0 || keep.every((k) => k === 1)) return evaluator.evaluate(mask, 'accuracy');
+          // Judge the candidate after a little recovery: train with its gates, measure, restore.
+          const snapshot = current.getWeights().map((w) => w.clone());
+          try {
+            await gatedFineTune(resolved, plan, mask, current, cfg, stream, recover);
+            return await evaluator.evaluate(mask, 'accuracy');
+          } finally {
+            current.setWeights(snapshot);
+            tf.dispose(snapshot);
+          }
         };
         result = await trainLayerAgent(groupId, group.size, producers, accuracyWith, b, agentOptions, cfg.seed * 7919 + index, cfg.signal);
       } finally {

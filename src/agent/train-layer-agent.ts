@@ -28,6 +28,12 @@ export interface AgentTrainingOptions {
   evaluationExamples?: number;
   /** Channels the greedy policy always keeps per layer (the most probable ones). Default: 1. */
   minChannels?: number;
+  /**
+   * Minibatches of fine-tuning (with the candidate's channels switched off) before measuring each
+   * candidate's accuracy `p_hat`, the weights restored afterwards: the paper's option of judging a
+   * candidate after a little recovery. Multiplies the cost of training the agent. Default: 0.
+   */
+  candidateFineTuneSteps?: number;
 }
 
 /** Resolved agent training settings. */

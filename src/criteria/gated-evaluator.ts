@@ -29,6 +29,8 @@ export class GatedEvaluator {
     private readonly plan: GatePlan,
     private readonly batches: readonly EvaluationBatch[],
     private readonly lossOf: (yTrue: tf.Tensor[], yPred: tf.Tensor[]) => tf.Tensor1D,
+    /** Keep upstream tensors between evaluations (only valid while the model's weights do not change). Default: true. */
+    private readonly reuseUpstream = true,
   ) {}
 
   /** The single group whose columns `mask` zeroes, or null (none, or several). */
@@ -68,7 +70,7 @@ export class GatedEvaluator {
     let plan = this.plan;
     let row = mask;
     let cached: Array<Map<string, tf.Tensor>> | null = null;
-    if (sole !== null) {
+    if (sole !== null && this.reuseUpstream) {
       const sub = this.cacheOf(sole);
       plan = sub.plan;
       cached = sub.cached;

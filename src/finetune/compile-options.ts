@@ -81,6 +81,26 @@ export function resolveCompile(compile: unknown, where: string): ResolvedCompile
   };
 }
 
+/** A new optimizer instance from the compile options (a name gets TF.js's Keras defaults). */
+export function newOptimizer(compile: ResolvedCompile): tf.Optimizer {
+  const made = compile.makeOptimizer();
+  if (typeof made !== 'string') return made;
+  switch (made) {
+    case 'sgd':
+      return tf.train.sgd(0.01);
+    case 'rmsprop':
+      return tf.train.rmsprop(0.001);
+    case 'adagrad':
+      return tf.train.adagrad(0.01);
+    case 'adadelta':
+      return tf.train.adadelta(1, 0.95, 1e-7);
+    case 'adamax':
+      return tf.train.adamax(0.002, 0.9, 0.999, 1e-7);
+    default:
+      return tf.train.adam(0.001, 0.9, 0.999, 1e-7);
+  }
+}
+
 /** Models whose optimizer was made by {@link compileModel} (so it is theirs to free). */
 const ownsOptimizer = new WeakSet<tf.LayersModel>();
 

@@ -130,3 +130,37 @@ describe('learnToPrune', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });
+
+describe('learnToPrune with candidate fine-tuning', () => {
+  test('p_hat after a few gated fine-tune steps: the weights are restored after each candidate', async () => {
+    const data = task(256, 128);
+    const model = plantedModel();
+    zeroUnits(model, PLANTED);
+    await pretrain(model, data.xTrain, data.yTrain, 10);
+    zeroUnits(model, PLANTED);
+    const before = weightsOf(model);
+    const tensors = tf.memory().numTensors;
+    const options: LearnToPruneOptions = {
+      compile: { optimizer: () => tf.train.adam(0.003), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
+      b: 0.03,
+      fineTune: { steps: 0 },
+      agent: { samplesPerUpdate: 4, updatesPerLayer: 3, evaluationExamples: 128, candidateFineTuneSteps: 2 },
+    };
+    const { model: small, report } = await learnToPrune(model, { train: { x: data.xTrain, y: data.yTrain }, validation: { x: data.xVal, y: data.yVal } }, options);
+    const json = report.toJSON();
+    // No fine-tuning after pruning (steps: 0): the returned model is exactly the original minus the
+    // dropped units, so the candidate training left no trace in the weights.
+    const dropped = json.agent![0].dropped;
+    const kept = Array.from({ length: 12 }, (_, i) => i).filter((i) => !dropped.includes(i));
+    const [k] = small.getLayer('h').getWeights();
+    const [k0] = model.getLayer('h').getWeights();
+    const expected = tf.tidy(() => tf.gather(k0, kept, 1).dataSync());
+    expect(Array.from(k.dataSync())).toEqual(Array.from(expected));
+    expect(json.agent![0].updates).toHaveLength(3);
+    expect(weightsOf(model)).toEqual(before);
+    small.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    model.dispose();
+    tf.dispose(data);
+  });
+});
