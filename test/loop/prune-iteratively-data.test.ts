@@ -277,4 +277,26 @@ describe('pruneIteratively: data, objectives and schedule options', () => {
     ).rejects.toThrow('listener failed');
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  // BUG (src/finetune/compile-options.ts, resolveCompile): unknown keys of `compile` are not
+  // refused, unlike those of the options, `schedule` and `fineTune`. A typo such as `metric` for
+  // `metrics` runs the whole pruning without the metric (the report has only the loss), and a
+  // bound on it would fail only because the metric is "not measured", far from the cause.
+  // Fix: check compile's keys against ['optimizer', 'loss', 'metrics'] in resolveCompile.
+  test.failing('a misspelt compile key is refused before any work', async () => {
+    const tensors = tf.memory().numTensors;
+    let thrown: unknown;
+    try {
+      const run = await pruneIteratively(model, { train: { x: data.xTrain, y: data.yTrain }, validation: { x: data.xVal, y: data.yVal } }, {
+        compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metric: ['accuracy'] } as never,
+        stop: maxSteps(1),
+        fineTune: { steps: 1 },
+      });
+      run.model.dispose();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(thrown).toMatchObject({ name: 'PruneError', code: 'INVALID_OPTION' });
+  });
 });
