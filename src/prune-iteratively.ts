@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { PruneError } from './errors';
 import { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifacts';
-import { compileModel } from './finetune/compile-options';
+import { compileModel, disposeModel } from './finetune/compile-options';
 import type { FineTuneContext } from './finetune/fine-tune-options';
 import { fineTunePhase } from './loop/fine-tune-phase';
 import { TrainingStream, type StreamPosition } from './finetune/training-stream';
@@ -48,6 +48,24 @@ interface RunState {
   seconds: PruneReportJSON['seconds'];
   /** Set once a stop was decided (the run may have been killed before finishing). */
   stopped?: { by: string; detail?: string; rollback: boolean };
+  /** The run's settings, to refuse resuming with other ones. */
+  settings: string;
+}
+
+/** The settings a resumed run must share with the run that wrote the checkpoint. */
+function settingsOf(cfg: LoopConfig): string {
+  const { exclude, ...schedule } = cfg.schedule;
+  return JSON.stringify({
+    criterion: cfg.criterion.name,
+    schedule,
+    exclude: String(exclude),
+    fineTune: cfg.fineTune.kind === 'function' ? `function ${String(cfg.fineTune.fn).length}` : cfg.fineTune,
+    objective: cfg.objective,
+    stop: cfg.stop.name,
+    loss: typeof cfg.compile.loss === 'function' ? 'function' : cfg.compile.loss,
+    metrics: cfg.compile.metrics.map((m) => m.name),
+    seed: cfg.seed,
+  });
 }
 
 const WHERE = 'pruneIteratively';
@@ -103,7 +121,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
   const drop = (m: tf.LayersModel | null | undefined): void => {
     if (m && live.has(m)) {
       live.delete(m);
-      m.dispose();
+      disposeModel(m);
     }
   };
   const log = (line: string): void => {
@@ -122,12 +140,18 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     const saved = cfg.resume && cfg.checkpoint ? await cfg.checkpoint.load() : null;
     if (saved) {
       state = saved.state as RunState;
-      const sameRun =
-        state !== null && typeof state === 'object' && state.version === 1 && state.seed === cfg.seed && state.criterion === cfg.criterion.name && JSON.stringify(state.groups) === JSON.stringify(groups);
-      if (!sameRun) {
+      const sameModel = state !== null && typeof state === 'object' && state.version === 1 && JSON.stringify(state.groups) === JSON.stringify(groups);
+      if (!sameModel) {
         throw new PruneError(
           'CHECKPOINT_INVALID',
-          `${WHERE}: the checkpoint was written by another run (a different model, seed or criterion), so it cannot be resumed. Use the same model and options, or clear the store to start over.`,
+          `${WHERE}: the checkpoint was written by a run on another model, so it cannot be resumed. Pass the same model, or clear the store (checkpoint.clear()) to start over.`,
+        );
+      }
+      if (state.settings !== settingsOf(cfg)) {
+        throw new PruneError(
+          'CHECKPOINT_INVALID',
+          `${WHERE}: the checkpoint was written with other settings (criterion, schedule, fineTune, objective, stop, loss, metrics or seed): ` +
+            `stored ${state.settings}, given ${settingsOf(cfg)}. Resume with the same options, or clear the store to start over.`,
         );
       }
       current = own(await modelFromArtifacts(saved.model));
@@ -148,6 +172,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         originalSizes: Object.fromEntries(groups.filter((g) => g.prunable).map((g) => [g.id, g.size])),
         groups,
         seconds: { total: 0, scoring: 0, surgery: 0, fineTune: 0, evaluation: 0 },
+        settings: settingsOf(cfg),
       };
     }
     const batchSize = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.batchSize : 32;
@@ -207,6 +232,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       if (pruned.model === null) {
         stoppedBy = 'nothingToPrune';
         stopDetail = 'every prunable group is at its floor (minChannels, maxRatio, roundTo)';
+        rollback = best !== current;
         break;
       }
       const next = own(pruned.model);
@@ -321,7 +347,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     live.delete(result);
     return { model: result, report: createReport(json) };
   } finally {
-    for (const m of live) m.dispose();
+    for (const m of live) disposeModel(m);
     tf.dispose(cfg.owned);
   }
 }

@@ -2,7 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { PruneError } from './errors';
 import { criteria } from './criteria/criteria';
 import type { Criterion, GroupScores } from './criteria/criterion';
-import { scoreGroups } from './criteria/score-groups';
+import { assertCriterion, scoreGroups } from './criteria/score-groups';
+import { checkDataSource } from './data/data-source';
 import { channelIndex } from './criteria/channel-index';
 import type { DataSource } from './data/data-source';
 import type { LossSpec } from './data/per-example-loss';
@@ -44,7 +45,7 @@ export interface PrunerOptions {
   objective?: Objective;
   /** Scoring data for data-based criteria (a few hundred labelled examples). Default: none. */
   data?: DataSource;
-  /** Loss for gradient-based criteria. Default: the model's compiled loss. */
+  /** Loss for gradient-based criteria. Default: the loss the input model was compiled with (used for every step). */
   loss?: LossSpec | LossSpec[];
   /** Scoring batch size. Default: 32. */
   batchSize?: number;
@@ -184,9 +185,24 @@ export function checkObjective(objective: unknown, where: string): Objective {
 export function createPruner(model: tf.LayersModel, options: PrunerOptions = {}): Pruner {
   assertLayersModel(model, 'model');
   if (options === null || typeof options !== 'object') throw new PruneError('INVALID_OPTION', `createPruner: options must be an object; got ${String(options)}.`);
+  const known = ['criterion', 'schedule', 'objective', 'data', 'loss', 'batchSize'];
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new PruneError('INVALID_OPTION', `createPruner: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')} (channelsPerStep, minChannels... go inside schedule).`);
+  }
   const criterion = options.criterion ?? criteria.taylor();
+  assertCriterion(criterion, 'createPruner: criterion');
   const schedule = resolveSchedule(options.schedule);
   const objective = checkObjective(options.objective, 'createPruner');
+  // The models steps return are uncompiled: keep the input's compiled loss for later steps.
+  const loss = options.loss ?? ((model as unknown as { loss?: LossSpec | LossSpec[] }).loss || undefined);
+  if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
+    throw new PruneError('INVALID_OPTION', `createPruner: batchSize must be a positive integer; got ${String(options.batchSize)}.`);
+  }
+  if (criterion.needs.length > 0 && options.data === undefined) {
+    throw new PruneError('MISSING_DATA', `createPruner: criterion '${criterion.name}' needs scoring data (${criterion.needs.join(', ')}); pass data: { x, y }, or use a weight-based criterion such as criteria.l1Norm().`);
+  }
+  if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', criterion.needs.some((n) => n !== 'activations'));
   const originalSizes = Object.fromEntries(analyze(model).groups.filter((g) => g.prunable).map((g) => [g.id, g.size]));
   let current = model;
   return {
@@ -195,7 +211,7 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
     },
     originalSizes,
     async step() {
-      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss: options.loss, batchSize: options.batchSize, objective });
+      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss, batchSize: options.batchSize, objective });
       if (result.model) current = result.model;
       return result;
     },

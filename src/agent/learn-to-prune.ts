@@ -7,7 +7,7 @@ import { gatedForward, planGates } from '../criteria/gated-forward';
 import { l1Norm } from '../criteria/l1-norm';
 import { WeightViews } from '../criteria/weight-views';
 import { batchesOf, disposeBatch, type Batch } from '../data/data-source';
-import { compileModel, newOptimizer } from '../finetune/compile-options';
+import { compileModel, disposeModel, newOptimizer } from '../finetune/compile-options';
 import type { CompileOptions } from '../finetune/compile-options';
 import type { FineTuneContext, FineTuneFunction, FineTuneOptions } from '../finetune/fine-tune-options';
 import { TrainingStream } from '../finetune/training-stream';
@@ -286,7 +286,7 @@ export async function learnToPrune(model: tf.LayersModel, data: PruneData, optio
       const ft = await fineTunePhase(cfg, next, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.between : null, stream, context('step', index + 1));
       seconds.fineTune += ft.seconds;
       if (ft.aborted || ft.diverged) {
-        next.dispose();
+        disposeModel(next);
         stoppedBy = ft.aborted ? 'aborted' : 'diverged';
         if (ft.diverged) stopDetail = `fine-tuning after layer '${groupId}' gave a NaN or infinite loss; that layer was rolled back`;
         break;
@@ -308,7 +308,7 @@ export async function learnToPrune(model: tf.LayersModel, data: PruneData, optio
         seconds: { scoring: result.trace.seconds, surgery, fineTune: ft.seconds, evaluation: evaluationSeconds },
       };
       history.push(record);
-      current.dispose();
+      disposeModel(current);
       current = next;
       held.model = current;
       log(`${stepLine(record, baseline)} | agent kept ${result.trace.kept}/${result.trace.channels} of ${groupId}`);
@@ -355,7 +355,7 @@ export async function learnToPrune(model: tf.LayersModel, data: PruneData, optio
     held.model = null;
     return { model: current, report: createReport(json) };
   } finally {
-    held.model?.dispose();
+    if (held.model) disposeModel(held.model);
     evalBatches.forEach(disposeBatch);
     tf.dispose(owned);
   }

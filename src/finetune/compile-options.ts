@@ -55,6 +55,10 @@ function tfjsLoss(spec: LossSpec): LossSpec {
 
 /** Checks compile options up front. */
 export function resolveCompile(compile: unknown, where: string): ResolvedCompile {
+  if (compile !== undefined && compile !== null && typeof compile === 'object') {
+    const unknown = Object.keys(compile).filter((k) => !['optimizer', 'loss', 'metrics'].includes(k));
+    if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${where}: unknown compile option(s) ${unknown.join(', ')}; known: optimizer, loss, metrics.`);
+  }
   if (compile === undefined || compile === null || typeof compile !== 'object') {
     throw new PruneError(
       'INVALID_OPTION',
@@ -101,15 +105,32 @@ export function newOptimizer(compile: ResolvedCompile): tf.Optimizer {
   }
 }
 
-/** Models whose optimizer was made by {@link compileModel} (so it is theirs to free). */
-const ownsOptimizer = new WeakSet<tf.LayersModel>();
+/** The optimizer {@link compileModel} made for each model (its to free, whatever the model holds now). */
+const madeFor = new WeakMap<tf.LayersModel, tf.Optimizer>();
+
+type OwnedFlag = { isOptimizerOwned: boolean };
+
+/**
+ * Frees the optimizer `compileModel` made for `model`, and an optimizer the model owns that someone
+ * else attached by compiling with an optimizer name (TF.js never frees an owned optimizer it
+ * replaces). Never frees an optimizer instance a user passed to `model.compile` (not owned).
+ */
+function releaseOptimizers(model: tf.LayersModel): void {
+  const mine = madeFor.get(model);
+  const attached = model.optimizer as tf.Optimizer | undefined;
+  if (attached !== undefined && attached !== mine && (model as unknown as OwnedFlag).isOptimizerOwned) attached.dispose();
+  mine?.dispose();
+  madeFor.delete(model);
+  (model as unknown as OwnedFlag).isOptimizerOwned = false;
+}
 
 /**
  * Compiles a model with a new optimizer, which the model then owns: `model.dispose()` frees it
- * (TF.js frees only optimizers given by name), and compiling again frees the previous one.
+ * (TF.js frees only optimizers given by name), and compiling again (or {@link disposeModel}) frees
+ * it even if something else was attached in between.
  */
 export function compileModel(model: tf.LayersModel, compile: ResolvedCompile): void {
-  if (ownsOptimizer.has(model)) model.optimizer?.dispose();
+  releaseOptimizers(model);
   const optimizer = compile.makeOptimizer();
   if (typeof optimizer !== 'string' && !(optimizer instanceof tf.Optimizer) && typeof (optimizer as { minimize?: unknown }).minimize !== 'function') {
     throw new PruneError('INVALID_OPTION', 'compile.optimizer: the factory must return a tf.Optimizer (e.g. tf.train.adam(1e-4)).');
@@ -117,6 +138,12 @@ export function compileModel(model: tf.LayersModel, compile: ResolvedCompile): v
   const loss = Array.isArray(compile.loss) ? compile.loss.map(tfjsLoss) : tfjsLoss(compile.loss);
   model.compile({ optimizer, loss: loss as string });
   // LayersModel.dispose() frees the optimizer when it owns it; a factory's optimizer is the run's.
-  (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
-  ownsOptimizer.add(model);
+  (model as unknown as OwnedFlag).isOptimizerOwned = true;
+  madeFor.set(model, model.optimizer);
+}
+
+/** Disposes a model the loop made, with the optimizers {@link compileModel} made for it. */
+export function disposeModel(model: tf.LayersModel): void {
+  releaseOptimizers(model);
+  model.dispose();
 }

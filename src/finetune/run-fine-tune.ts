@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LossSpec } from '../data/per-example-loss';
 import type { TrainingAmount } from './fine-tune-options';
 import type { TrainingBatch, TrainingStream } from './training-stream';
+import { weightsFinite } from './weights-finite';
 
 /** What one fine-tuning phase did. */
 export interface FineTuneResult {
@@ -105,8 +106,14 @@ export async function runFineTune(model: tf.LayersModel, amount: Required<Traini
       tf.dispose([...batch.x, ...(batch.y ?? [])]);
     }
     steps++;
-    if (!Number.isFinite(loss)) return { steps, diverged: true, aborted: false, meanLoss: loss, seconds: (performance.now() - start) / 1000 };
+    // A non-finite loss, or (every 10 minibatches) non-finite weights: the loss may hide them.
+    if (!Number.isFinite(loss) || (steps % 10 === 0 && !weightsFinite(model))) {
+      return { steps, diverged: true, aborted: false, meanLoss: loss, seconds: (performance.now() - start) / 1000 };
+    }
     lossSum += loss;
+  }
+  if (steps % 10 !== 0 && steps > 0 && !weightsFinite(model)) {
+    return { steps, diverged: true, aborted: false, meanLoss: lossSum / steps, seconds: (performance.now() - start) / 1000 };
   }
   return { steps, diverged: false, aborted: false, meanLoss: steps > 0 ? lossSum / steps : NaN, seconds: (performance.now() - start) / 1000 };
 }

@@ -26,7 +26,7 @@ export class TrainingStream {
   private order: Int32Array | null = null;
   private orderEpoch = -1;
   private iterator: Awaited<ReturnType<tf.data.Dataset<DatasetBatch>['iterator']>> | null = null;
-  /** Minibatches per epoch (tensor data); `null` for a dataset until its end was seen. */
+  /** Minibatches per epoch of tensor data; `null` for a dataset (its length is not known). */
   readonly batchesPerEpoch: number | null;
 
   constructor(

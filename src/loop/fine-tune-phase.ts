@@ -1,14 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { weightsFinite } from '../finetune/weights-finite';
 import type { FineTuneContext, TrainingAmount } from '../finetune/fine-tune-options';
 import { runFineTune, type FineTuneResult } from '../finetune/run-fine-tune';
 import type { TrainingStream } from '../finetune/training-stream';
 import type { LoopConfig } from './loop-config';
-
-/** True when every weight of the model is finite. */
-export function weightsFinite(model: tf.LayersModel): boolean {
-  const ok = tf.tidy(() => model.getWeights().every((w) => w.dtype !== 'float32' || w.isFinite().all().dataSync()[0] === 1));
-  return ok;
-}
 
 /** Fine-tunes `model` (compiled) by the configured method; returns what happened. */
 export async function fineTunePhase(

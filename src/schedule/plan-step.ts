@@ -57,12 +57,33 @@ export function planStep(
       taken++;
     }
   } else {
-    // Every group loses the same share of the step (its share of the remaining channels).
-    for (const c of candidates) {
-      const want = Math.round((target * c.group.size) / Math.max(1, remaining));
-      const allowed = Math.max(0, Math.min(want, c.group.size - c.floor));
-      if (allowed > 0) chosen.set(c.group.id, ascending(c.scores).slice(0, allowed));
+    // Every group loses its share of the step (proportional to its size): exactly `target`
+    // channels, shares rounded by largest remainder (ties by group order), what a group at its
+    // floor cannot take handed on to the others.
+    const room = candidates.map((c) => Math.max(0, c.group.size - c.floor));
+    const take = new Array<number>(candidates.length).fill(0);
+    let left = Math.min(target, room.reduce((a, b) => a + b, 0));
+    while (left > 0) {
+      const open = candidates.map((_, i) => i).filter((i) => take[i] < room[i]);
+      const total = open.reduce((n, i) => n + candidates[i].group.size, 0);
+      const exact = open.map((i) => (left * candidates[i].group.size) / total);
+      const floors = exact.map((e, k) => Math.min(Math.floor(e), room[open[k]] - take[open[k]]));
+      let given = floors.reduce((a, b) => a + b, 0);
+      const byRemainder = open.map((_, k) => k).sort((a, b) => exact[b] - Math.floor(exact[b]) - (exact[a] - Math.floor(exact[a])) || a - b);
+      for (const k of byRemainder) {
+        if (given >= left) break;
+        if (take[open[k]] + floors[k] < room[open[k]]) {
+          floors[k]++;
+          given++;
+        }
+      }
+      if (given === 0) break;
+      open.forEach((i, k) => (take[i] += floors[k]));
+      left -= given;
     }
+    candidates.forEach((c, i) => {
+      if (take[i] > 0) chosen.set(c.group.id, ascending(c.scores).slice(0, take[i]));
+    });
   }
 
   // roundTo: a group that loses channels lands on a multiple (never below its floor).

@@ -61,7 +61,7 @@ describe('pruneIteratively with a custom fine-tune function', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
-  // BUG (src/finetune/compile-options.ts, compileModel): it remembers the *models* it compiled and
+  // Regression (was a bug, fixed: src/finetune/compile-options.ts, compileModel): it remembers the *models* it compiled and
   // disposes `model.optimizer` when it compiles such a model again. A fine-tune function that
   // compiles the model with its own optimizer (a shared instance, a common pattern) replaces the
   // loop's optimizer; before the final phase the loop recompiles the returned model and disposes
@@ -70,7 +70,7 @@ describe('pruneIteratively with a custom fine-tune function', () => {
   // longer attached to it, is never freed.
   // Fix: remember the optimizer instance compileModel made (WeakMap<model, optimizer>) and dispose
   // that instance, never whatever is on the model; free it too when the loop drops the model.
-  test.failing('a function that compiles with its own shared optimizer: the run completes and the optimizer survives', async () => {
+  test('a function that compiles with its own shared optimizer: the run completes and the optimizer survives', async () => {
     const shared = tf.train.sgd(0.01);
     try {
       const { model: small } = await pruneIteratively(model, d(), {
@@ -90,7 +90,7 @@ describe('pruneIteratively with a custom fine-tune function', () => {
 
   // Same root cause: a function that compiles with an optimizer name leaves the loop's factory-made
   // optimizers (two Adam scalars each) unreferenced and never freed: 8 tensors for this run.
-  test.failing('a function that recompiles the model leaks no tensor', async () => {
+  test('a function that recompiles the model leaks no tensor', async () => {
     const tensors = tf.memory().numTensors;
     const { model: small } = await pruneIteratively(model, d(), {
       compile,

@@ -278,12 +278,12 @@ describe('pruneIteratively: data, objectives and schedule options', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  // BUG (src/finetune/compile-options.ts, resolveCompile): unknown keys of `compile` are not
+  // Regression (was a bug, fixed: src/finetune/compile-options.ts, resolveCompile): unknown keys of `compile` are not
   // refused, unlike those of the options, `schedule` and `fineTune`. A typo such as `metric` for
   // `metrics` runs the whole pruning without the metric (the report has only the loss), and a
   // bound on it would fail only because the metric is "not measured", far from the cause.
   // Fix: check compile's keys against ['optimizer', 'loss', 'metrics'] in resolveCompile.
-  test.failing('a misspelt compile key is refused before any work', async () => {
+  test('a misspelt compile key is refused before any work', async () => {
     const tensors = tf.memory().numTensors;
     let thrown: unknown;
     try {

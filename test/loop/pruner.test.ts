@@ -138,9 +138,7 @@ describe('createPruner', () => {
     compiled.setWeights(model.getWeights());
     compiled.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
     const tensors = tf.memory().numTensors;
-    const without = createPruner(compiled, { criterion: criteria.taylor() });
-    await expectPruneErrorAsync(() => without.step(), 'MISSING_DATA', 'scoring data');
-    expect(without.model).toBe(compiled);
+    expect(() => createPruner(compiled, { criterion: criteria.taylor() })).toThrow('needs scoring data');
 
     const withData = createPruner(compiled, { criterion: criteria.taylor(), data: { x: data.xVal, y: data.yVal }, schedule: { channelsPerStep: 3 } });
     const s = await withData.step();
@@ -150,17 +148,22 @@ describe('createPruner', () => {
     compiled.dispose();
   });
 
-  test('a pruned model left uncompiled needs the loss option for a gradient criterion at the next step', async () => {
+  test('steps after the first keep using the input model\'s compiled loss (the models they return are uncompiled)', async () => {
     const compiled = mlp();
     compiled.setWeights(model.getWeights());
     compiled.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
     const tensors = tf.memory().numTensors;
     const scoring = { x: data.xVal, y: data.yVal };
-    // Without `loss`, step 1 uses the input's compiled loss; the model it returns is uncompiled.
+    // Without `loss`, every step uses the input's compiled loss, though the models are uncompiled.
     const implicit = createPruner(compiled, { data: scoring, schedule: { channelsPerStep: 2 } });
     const a = await implicit.step();
-    await expectPruneErrorAsync(() => implicit.step(), 'MISSING_LOSS');
+    const a2 = await implicit.step();
+    expect(a2.model).not.toBeNull();
     a.model!.dispose();
+    a2.model!.dispose();
+    const uncompiled = mlp();
+    await expectPruneErrorAsync(() => createPruner(uncompiled, { data: scoring }).step(), 'MISSING_LOSS');
+    uncompiled.dispose();
     // With `loss`, every step works on uncompiled models.
     const explicit = createPruner(compiled, { data: scoring, loss: 'categoricalCrossentropy', schedule: { channelsPerStep: 2 } });
     const b1 = await explicit.step();
@@ -258,19 +261,19 @@ describe('createPruner: known problems', () => {
   });
   afterAll(() => model.dispose());
 
-  // BUG (src/pruner.ts, createPruner): options are not checked up front, unlike pruneIteratively's
+  // Regression (was a bug, fixed: src/pruner.ts, createPruner): options are not checked up front, unlike pruneIteratively's
   // (DESIGN.md convention 5). An unknown key is silently ignored: here `channelsPerStep` at the top
   // level instead of inside `schedule`, so the step removes the default 5% (1 channel), not 8. A
   // bad criterion or batchSize is only refused by step(), with a message naming scoreGroups.
   // Fix: reject unknown keys (as resolveLoopConfig does) and run assertCriterion and the batchSize
   // check in createPruner; ideally also refuse a data criterion without `data` there (MISSING_DATA).
-  test.failing('refuses unknown options and a bad criterion when the pruner is made', () => {
+  test('refuses unknown options and a bad criterion when the pruner is made', () => {
     expect(() => createPruner(model, { channelsPerStep: 8 } as never)).toThrow('unknown option');
     expect(() => createPruner(model, { criterion: {} as never })).toThrow('criterion');
     expect(() => createPruner(model, { criterion: criteria.l1Norm(), batchSize: 0 })).toThrow('batchSize');
   });
 
-  // BUG (src/schedule/plan-step.ts, planStep, perLayer branch): each group gets
+  // Regression (was a bug, fixed: src/schedule/plan-step.ts, planStep, perLayer branch): each group gets
   // Math.round(target * size / remaining) channels, which is 0 for every group when there are many
   // groups and the step is small. Five Dense groups of 8 units (40 channels), default 5% step: target
   // round(0.05 * 40) = 2, each group round(2 * 8 / 40) = round(0.4) = 0, so the plan is empty and
@@ -280,7 +283,7 @@ describe('createPruner: known problems', () => {
   // Fix: distribute exactly `target` channels over the groups by largest remainder of
   // target * size / remaining (ties by group order), capped by each group's floor, and hand what a
   // capped group cannot take to the others.
-  test.failing("perLayer ranking with many small groups still removes channels", async () => {
+  test("perLayer ranking with many small groups still removes channels", async () => {
     const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
     const deep = tf.sequential({
       layers: [
