@@ -3,7 +3,7 @@ import { PruneError } from './errors';
 import { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifacts';
 import { compileModel, disposeModel } from './finetune/compile-options';
 import type { FineTuneContext } from './finetune/fine-tune-options';
-import { fineTunePhase } from './loop/fine-tune-phase';
+import { finalPhase, fineTunePhase } from './loop/fine-tune-phase';
 import { TrainingStream, type StreamPosition } from './finetune/training-stream';
 import { analyze } from './graph/analyze';
 import { resolveLoopConfig, type LoopConfig, type PruneData, type PruneIterativelyOptions } from './loop/loop-config';
@@ -305,27 +305,12 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         : undefined;
 
     // Final fine-tune (not after an abort); a diverging one is undone.
-    let finalBeforeFineTune: Record<string, number> | undefined;
-    const finalAmount = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.final : null;
-    if (stoppedBy !== 'aborted' && (finalAmount !== null || cfg.fineTune.kind === 'function')) {
-      finalBeforeFineTune = await validationMetrics(result, measure);
-      const snapshot = result.getWeights().map((w) => w.clone());
-      try {
-        compileModel(result, cfg.compile);
-        const r = await fineTunePhase(cfg, result, finalAmount, stream, context('final', state.step));
-        state.seconds.fineTune += r.seconds;
-        if (r.diverged) {
-          result.setWeights(snapshot);
-          stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;
-        }
-      } finally {
-        tf.dispose(snapshot);
-      }
-    }
-    compileModel(result, cfg.compile);
-    const t = performance.now();
-    const final = await measureModel(result, measure);
-    state.seconds.evaluation += (performance.now() - t) / 1000;
+    const end = await finalPhase(cfg, result, stream, context('final', state.step), measure, stoppedBy === 'aborted');
+    state.seconds.fineTune += end.fineTuneSeconds;
+    state.seconds.evaluation += end.evaluationSeconds;
+    if (end.undone) stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;
+    const { final } = end;
+    const finalBeforeFineTune = end.before;
     state.seconds.total = secondsBefore + (performance.now() - runStart) / 1000;
 
     const json: PruneReportJSON = {

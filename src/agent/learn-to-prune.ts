@@ -13,7 +13,7 @@ import type { FineTuneContext, FineTuneFunction, FineTuneOptions } from '../fine
 import { TrainingStream } from '../finetune/training-stream';
 import { analyze } from '../graph/analyze';
 import { resolveModel } from '../graph/resolve-model';
-import { fineTunePhase } from '../loop/fine-tune-phase';
+import { finalPhase, fineTunePhase } from '../loop/fine-tune-phase';
 import { headOf, resolveLoopConfig, type PruneData } from '../loop/loop-config';
 import { measureModel, validationMetrics, type MeasureSettings } from '../loop/measure-model';
 import { stepLine } from '../loop/step-line';
@@ -315,27 +315,12 @@ export async function learnToPrune(model: tf.LayersModel, data: PruneData, optio
       await cfg.onStep?.(record);
     }
 
-    let finalBeforeFineTune: Record<string, number> | undefined;
-    const finalAmount = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.final : null;
-    if (stoppedBy !== 'aborted' && (finalAmount !== null || cfg.fineTune.kind === 'function')) {
-      finalBeforeFineTune = await validationMetrics(current, measure);
-      const snapshot = current.getWeights().map((w) => w.clone());
-      try {
-        compileModel(current, cfg.compile);
-        const r = await fineTunePhase(cfg, current, finalAmount, stream, context('final', history.length));
-        seconds.fineTune += r.seconds;
-        if (r.diverged) {
-          current.setWeights(snapshot);
-          stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;
-        }
-      } finally {
-        tf.dispose(snapshot);
-      }
-    }
-    compileModel(current, cfg.compile);
-    t = performance.now();
-    const final = await measureModel(current, measure);
-    seconds.evaluation += (performance.now() - t) / 1000;
+    const end = await finalPhase(cfg, current, stream, context('final', history.length), measure, stoppedBy === 'aborted');
+    seconds.fineTune += end.fineTuneSeconds;
+    seconds.evaluation += end.evaluationSeconds;
+    if (end.undone) stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;
+    const { final } = end;
+    const finalBeforeFineTune = end.before;
     seconds.total = (performance.now() - runStart) / 1000;
     const json: PruneReportJSON = {
       version: 1,

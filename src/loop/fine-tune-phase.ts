@@ -1,4 +1,7 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { compileModel } from '../finetune/compile-options';
+import type { Measurement } from '../report/measurement';
+import { measureModel, validationMetrics, type MeasureSettings } from './measure-model';
 import { weightsFinite } from '../finetune/weights-finite';
 import type { FineTuneContext, TrainingAmount } from '../finetune/fine-tune-options';
 import { runFineTune, type FineTuneResult } from '../finetune/run-fine-tune';
@@ -26,4 +29,58 @@ export async function fineTunePhase(
     signal: cfg.signal,
   });
   return { ...result, diverged: result.diverged || (result.steps > 0 && !weightsFinite(model)) };
+}
+
+/** What {@link finalPhase} did. */
+export interface FinalPhaseResult {
+  /** The returned model's measurement. */
+  final: Measurement;
+  /** Validation metrics before the final fine-tune, when one ran. */
+  before?: Record<string, number>;
+  /** The final fine-tune diverged and its weights were restored. */
+  undone: boolean;
+  /** Seconds of fine-tuning and of evaluation. */
+  fineTuneSeconds: number;
+  evaluationSeconds: number;
+}
+
+/**
+ * The end of a run: the final fine-tune of the returned model (unless `skip`), undone if it
+ * diverges, then the model is compiled afresh and measured.
+ */
+export async function finalPhase(
+  cfg: Pick<LoopConfig, 'fineTune' | 'compile' | 'signal'>,
+  model: tf.LayersModel,
+  stream: TrainingStream,
+  context: FineTuneContext,
+  measure: MeasureSettings,
+  skip: boolean,
+): Promise<FinalPhaseResult> {
+  let before: Record<string, number> | undefined;
+  let undone = false;
+  let fineTuneSeconds = 0;
+  let evaluationSeconds = 0;
+  const amount = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.final : null;
+  if (!skip && (amount !== null || cfg.fineTune.kind === 'function')) {
+    let t = performance.now();
+    before = await validationMetrics(model, measure);
+    evaluationSeconds += (performance.now() - t) / 1000;
+    const snapshot = model.getWeights().map((w) => w.clone());
+    try {
+      compileModel(model, cfg.compile);
+      const r = await fineTunePhase(cfg, model, amount, stream, context);
+      fineTuneSeconds += r.seconds;
+      if (r.diverged) {
+        model.setWeights(snapshot);
+        undone = true;
+      }
+    } finally {
+      tf.dispose(snapshot);
+    }
+  }
+  compileModel(model, cfg.compile);
+  const t = performance.now();
+  const final = await measureModel(model, measure);
+  evaluationSeconds += (performance.now() - t) / 1000;
+  return { final, ...(before ? { before } : {}), undone, fineTuneSeconds, evaluationSeconds };
 }
