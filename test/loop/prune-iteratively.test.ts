@@ -1,4 +1,8 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { fileCheckpointStore } from '../../src/node/index';
 import { criteria } from '../../src/criteria/criteria';
 import { memoryCheckpointStore } from '../../src/checkpoint/memory-checkpoint-store';
 import { distill } from '../../src/finetune/fine-tune-options';
@@ -150,6 +154,34 @@ describe('pruneIteratively', () => {
     expect(weightsOf(resumed.model)).toEqual(weightsOf(straight.model));
     straight.model.dispose();
     resumed.model.dispose();
+  });
+
+  test('resume from the Node file store after a crash ends where an uninterrupted run ends', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-prune-resume-'));
+    try {
+      const options = (extra: Partial<PruneIterativelyOptions>): PruneIterativelyOptions => ({
+        compile,
+        stop: maxSteps(3),
+        schedule: { channelsPerStep: 2 },
+        fineTune: { steps: 4, batchSize: 16 },
+        seed: 11,
+        ...extra,
+      });
+      const straight = await pruneIteratively(model, d(), options({}));
+      await expect(
+        pruneIteratively(model, d(), options({ checkpoint: fileCheckpointStore(dir), onStep: (r) => { if (r.step === 1) throw new Error('killed'); } })),
+      ).rejects.toThrow('killed');
+      // A new store object on the same directory, as after a restart.
+      const resumed = await pruneIteratively(model, d(), options({ checkpoint: fileCheckpointStore(dir), resume: true }));
+      expect(resumed.report.toJSON().steps.map((s) => s.metricsAfterFineTune)).toEqual(straight.report.toJSON().steps.map((s) => s.metricsAfterFineTune));
+      expect(weightsOf(resumed.model)).toEqual(weightsOf(straight.model));
+      // Other settings cannot resume this checkpoint.
+      await expectPruneErrorAsync(() => pruneIteratively(model, d(), options({ checkpoint: fileCheckpointStore(dir), resume: true, seed: 12 })), 'CHECKPOINT_INVALID', 'other settings');
+      straight.model.dispose();
+      resumed.model.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('distillation fine-tunes on unlabeled inputs toward the original model', async () => {
