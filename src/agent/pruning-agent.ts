@@ -78,7 +78,12 @@ export class PruningAgent {
 
   /** The probability of keeping each channel. */
   keepProbabilities(): Float32Array {
-    return tf.tidy(() => this.logits().sigmoid().dataSync() as Float32Array);
+    const p = tf.tidy(() => this.logits().sigmoid());
+    try {
+      return p.dataSync() as Float32Array;
+    } finally {
+      p.dispose();
+    }
   }
 
   /**

@@ -48,6 +48,8 @@ export interface CriterionEvaluation {
   layers: Record<string, number>;
   /** Seconds spent in the criterion's `score` (the shared pass over the data is in `passSeconds`). */
   seconds: number;
+  /** The criterion's raw scores per group id (before normalisation and penalty). */
+  scores: GroupScores;
 }
 
 /**
@@ -140,6 +142,7 @@ export async function evaluateCriteria(
         globalNormalized: spearman(concat(normalized, ids), truthAll),
         layers,
         seconds,
+        scores: raw,
       });
     }
     return { rows, oracle: reference.name, oracleScores: truth, passSeconds, oracleSeconds };

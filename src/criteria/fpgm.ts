@@ -18,12 +18,17 @@ export function fpgm(options?: CriterionOptions): Criterion {
   return weightCriterion('fpgm', options, (p) => {
     const n = p.channels.length;
     if (n === 0) return new Float32Array(0);
-    return tf.tidy(() => {
+    const sums = tf.tidy(() => {
       const rows = tf.tensor2d(p.kernel, [n, p.fanIn]);
       const sq = rows.square().sum(1);
       // |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, clipped at 0 against rounding.
       const d2 = sq.reshape([n, 1]).add(sq.reshape([1, n])).sub(rows.matMul(rows, false, true).mul(2)).relu().mul(tf.scalar(1).sub(tf.eye(n)));
-      return d2.sqrt().sum(1).dataSync() as Float32Array;
+      return d2.sqrt().sum(1);
     });
+    try {
+      return sums.dataSync() as Float32Array;
+    } finally {
+      sums.dispose();
+    }
   });
 }

@@ -9,13 +9,18 @@ import type { ChannelValues, ProducerWeights } from './criterion';
 
 /** The rows of `w` along `axis` (moved first, the rest flattened), as a host `[n, rest]` array. */
 function rowsAlong(w: tf.Tensor, axis: number, rows: Int32Array): { values: Float32Array; rowLength: number } {
-  return tf.tidy(() => {
+  const picked = tf.tidy(() => {
     const perm = [axis, ...w.shape.map((_, i) => i).filter((i) => i !== axis)];
     const moved = axis === 0 ? w : w.transpose(perm);
     const matrix = moved.reshape([w.shape[axis], -1]);
-    const picked = tf.gather(matrix, tf.tensor1d(rows, 'int32'), 0);
-    return { values: picked.dataSync() as Float32Array, rowLength: matrix.shape[1] as number };
+    return tf.gather(matrix, tf.tensor1d(rows, 'int32'), 0);
   });
+  // Read outside tidy: tidy would walk a returned typed array element by element.
+  try {
+    return { values: picked.dataSync() as Float32Array, rowLength: picked.shape[1] as number };
+  } finally {
+    picked.dispose();
+  }
 }
 
 /** Which positions of a tensor carry the group, and the group channel of each. */
