@@ -70,6 +70,8 @@ export type TapObserver = (tap: GateTap, z: tf.Tensor) => void;
 export interface GatedForwardOptions {
   /** Called at every tap with the ungated tensor. */
   onTap?: TapObserver;
+  /** Called before every layer call with the node's index and the tensors it reads (after gating). */
+  onNode?: (nodeIndex: number, inputs: readonly tf.Tensor[]) => void;
   /** Run the layers in training mode (BN batch statistics, dropout). Default: false. */
   training?: boolean;
   /**
@@ -125,6 +127,7 @@ export function gatedForward(
       const shape = [batch, ...new Array<number>(z.rank - 2).fill(1), columns.length];
       ins[tap.inputIndex] = z.mul(gate.reshape(shape));
     }
+    options.onNode?.(nodeIndex, ins);
     const out = node.layer.apply(ins.length === 1 ? ins[0] : ins, kwargs) as tf.Tensor | tf.Tensor[];
     const list = Array.isArray(out) ? out : [out];
     node.outputs.forEach((key, i) => values.set(key, list[i]));

@@ -40,6 +40,14 @@ export interface FineTuneOptions extends TrainingAmount {
    * outputs otherwise. Default: off (train on the labels).
    */
   distill?: { temperature?: number };
+  /**
+   * After each fine-tuning phase (and after a step with no fine-tuning), re-estimate the moving
+   * statistics of every BatchNormalization layer from this many training minibatches, forward only
+   * ("adaptive BN", Li et al. 2020): TF.js's BN momentum of 0.99 otherwise keeps statistics of the
+   * network before pruning for hundreds of steps, and inference accuracy suffers. 0 turns it off;
+   * models without BN are not affected. Default: 20.
+   */
+  recalibrateBatchNorm?: number;
 }
 
 /**
@@ -105,7 +113,15 @@ export type FineTuneFunction = (model: tf.LayersModel, context: FineTuneContext)
 
 /** Checked fine-tune settings. */
 export type ResolvedFineTune =
-  | { kind: 'builtin'; between: Required<TrainingAmount> | null; initial: Required<TrainingAmount> | null; final: Required<TrainingAmount> | null; batchSize: number; distill: { temperature: number } | null }
+  | {
+      kind: 'builtin';
+      between: Required<TrainingAmount> | null;
+      initial: Required<TrainingAmount> | null;
+      final: Required<TrainingAmount> | null;
+      batchSize: number;
+      distill: { temperature: number } | null;
+      recalibrateBatchNorm: number;
+    }
   | { kind: 'function'; fn: FineTuneFunction };
 
 function amount(a: TrainingAmount | undefined, where: string): Required<TrainingAmount> | null {
@@ -125,7 +141,7 @@ export function resolveFineTune(fineTune: FineTuneOptions | FineTuneFunction | u
   if (typeof fineTune === 'function') return { kind: 'function', fn: fineTune };
   const f = fineTune ?? {};
   if (typeof f !== 'object' || f === null) throw new PruneError('INVALID_OPTION', `${where}: fineTune must be options ({ steps, batchSize, ... }), distill(...) or a function; got ${String(f)}.`);
-  const known = ['steps', 'epochs', 'batchSize', 'initial', 'final', 'distill'];
+  const known = ['steps', 'epochs', 'batchSize', 'initial', 'final', 'distill', 'recalibrateBatchNorm'];
   const unknown = Object.keys(f).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${where}: unknown fineTune option(s) ${unknown.join(', ')}; known: ${known.join(', ')}.`);
   const batchSize = f.batchSize ?? 32;
@@ -137,6 +153,10 @@ export function resolveFineTune(fineTune: FineTuneOptions | FineTuneFunction | u
     distillOptions = { temperature: t };
   }
   void compile;
+  const recalibrate = f.recalibrateBatchNorm ?? 20;
+  if (!Number.isInteger(recalibrate) || recalibrate < 0) {
+    throw new PruneError('INVALID_OPTION', `${where}: fineTune.recalibrateBatchNorm must be an integer >= 0 (minibatches; 0 turns it off); got ${String(f.recalibrateBatchNorm)}.`);
+  }
   return {
     kind: 'builtin',
     between: amount({ steps: f.steps, epochs: f.epochs }, `${where}: fineTune`) ?? (f.steps === undefined && f.epochs === undefined ? { steps: 100, epochs: 0 } : null),
@@ -144,5 +164,6 @@ export function resolveFineTune(fineTune: FineTuneOptions | FineTuneFunction | u
     final: amount(f.final, `${where}: fineTune.final`),
     batchSize,
     distill: distillOptions,
+    recalibrateBatchNorm: recalibrate,
   };
 }

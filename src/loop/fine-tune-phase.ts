@@ -3,6 +3,7 @@ import { compileModel } from '../finetune/compile-options';
 import type { Measurement } from '../report/measurement';
 import { measureModel, validationMetrics, type MeasureSettings } from './measure-model';
 import { weightsFinite } from '../finetune/weights-finite';
+import { recalibrateBatchNorm } from '../finetune/recalibrate-batch-norm';
 import type { FineTuneContext, TrainingAmount } from '../finetune/fine-tune-options';
 import { runFineTune, type FineTuneResult } from '../finetune/run-fine-tune';
 import type { TrainingStream } from '../finetune/training-stream';
@@ -21,14 +22,21 @@ export async function fineTunePhase(
     await cfg.fineTune.fn(model, context);
     return { steps: 0, diverged: !weightsFinite(model), aborted: cfg.signal?.aborted === true, meanLoss: NaN, seconds: (performance.now() - start) / 1000 };
   }
-  if (amount === null) return { steps: 0, diverged: false, aborted: false, meanLoss: NaN, seconds: 0 };
-  const result = await runFineTune(model, amount, stream, {
-    distill: cfg.fineTune.distill,
-    teacher: context.original,
-    loss: cfg.compile.loss,
-    signal: cfg.signal,
-  });
-  return { ...result, diverged: result.diverged || (result.steps > 0 && !weightsFinite(model)) };
+  // Pruning steps always end with the BN recalibration; initial/final phases only when they train.
+  if (amount === null && context.phase !== 'step') return { steps: 0, diverged: false, aborted: false, meanLoss: NaN, seconds: 0 };
+  const result = amount === null
+    ? { steps: 0, diverged: false, aborted: false, meanLoss: NaN, seconds: 0 }
+    : await runFineTune(model, amount, stream, {
+        distill: cfg.fineTune.distill,
+        teacher: context.original,
+        loss: cfg.compile.loss,
+        signal: cfg.signal,
+      });
+  const diverged = result.diverged || (result.steps > 0 && !weightsFinite(model));
+  if (!diverged && !result.aborted && cfg.fineTune.recalibrateBatchNorm > 0) {
+    await recalibrateBatchNorm(model, stream, cfg.fineTune.recalibrateBatchNorm);
+  }
+  return { ...result, diverged, seconds: (performance.now() - start) / 1000 };
 }
 
 /** What {@link finalPhase} did. */
