@@ -41,7 +41,8 @@ import { selectBackend } from '../examples/shared/select-backend';
 import { interleavedLatency } from './helpers/interleaved-latency';
 import { accuracyOf, trainedFmnistCnn } from './helpers/trained-fmnist';
 
-const OUT = 'out/bench/fmnist-runs';
+/** Where runs are saved: out/bench/fmnist-runs, or `--out <dir>` (e.g. to keep runs of two versions apart). */
+const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : 'out/bench/fmnist-runs';
 const QUICK = process.argv.includes('--quick');
 
 /** The criteria of a run, by name. */
