@@ -121,6 +121,18 @@ describe('determinism, purity and custom criteria', () => {
     expect(Array.from(a.c1)).not.toEqual(Array.from(c.c1));
     expect(Array.from(only.d1)).toEqual(Array.from(a.d1));
     a.c1.forEach((v) => expect(v >= 0 && v < 1).toBe(true));
+    // A changed model (as after a fine-tune step) draws afresh; restoring it gives the old draws.
+    const layer = model.getLayer('c1');
+    const original = layer.getWeights().map((w) => w.clone());
+    const nudged = original.map((w, i) => (i === 0 ? w.add(1e-3) : w.clone()));
+    layer.setWeights(nudged);
+    const moved = await scoreGroups(model, criteria.random({ seed: 3 }));
+    layer.setWeights(original);
+    const back = await scoreGroups(model, criteria.random({ seed: 3 }));
+    tf.dispose([...original, ...nudged]);
+    expect(Array.from(moved.c1)).not.toEqual(Array.from(a.c1));
+    expect(Array.from(moved.d1)).toEqual(Array.from(a.d1));
+    expect(Array.from(back.c1)).toEqual(Array.from(a.c1));
   });
 
   test('data criteria repeat exactly and leave the model and the data untouched', async () => {
