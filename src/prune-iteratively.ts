@@ -23,8 +23,12 @@ import type { LoopState, StopDecision } from './stopping/stop-policy';
  *
  * @example
  * ```ts
- * const { model: small, report } = await pruneIteratively(model, data, options);
- * console.log(report.toMarkdown());
+ * const result: PruneResult = await pruneIteratively(model, { train: { x: xTrain, y: yTrain }, validation: { x: xVal, y: yVal } }, {
+ *   compile: { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
+ *   stop: targetFlops(0.5),
+ * });
+ * console.log(result.report.toMarkdown());
+ * await result.model.save('downloads://pruned');
  * ```
  */
 export interface PruneResult {

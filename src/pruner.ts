@@ -56,7 +56,8 @@ export interface PrunerOptions {
  *
  * @example
  * ```ts
- * const { model: smaller, removedPerGroup, flops } = await pruner.step();
+ * const pruner = createPruner(model, { criterion: criteria.l1Norm() });
+ * const { model: smaller, removedPerGroup, flops }: PrunerStep = await pruner.step();
  * ```
  */
 export interface PrunerStep {

@@ -30,7 +30,7 @@ export interface AgentCriterionOptions extends Omit<AgentTrainingOptions, 'evalu
  * ```ts
  * import { agentCriterion, pruneIteratively, targetFlops } from 'tfjs-prune';
  *
- * await pruneIteratively(model, data, {
+ * await pruneIteratively(model, { train: { x: xTrain, y: yTrain }, validation: { x: xVal, y: yVal } }, {
  *   criterion: agentCriterion({ b: 0.01, updatesPerLayer: 20 }),
  *   compile: { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
  *   stop: targetFlops(0.5),

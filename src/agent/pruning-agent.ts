@@ -30,8 +30,11 @@ export interface PruningAgentOptions {
  *
  * @example
  * ```ts
- * const agent = new PruningAgent(rows, { seed: 1 }); // rows: [channels, fanIn]
+ * // One row of weights per channel: a Dense kernel is [fanIn, units], so transpose it.
+ * const rows = tf.tidy(() => (model.getLayer('fc1').getWeights()[0] as tf.Tensor2D).transpose<tf.Tensor2D>());
+ * const agent = new PruningAgent(rows, { seed: 1 });
  * const p = agent.keepProbabilities(); // Float32Array, one per channel
+ * rows.dispose();
  * agent.dispose();
  * ```
  */

@@ -7,7 +7,8 @@ import type * as tf from '@tensorflow/tfjs';
  *
  * @example
  * ```ts
- * const cp: Checkpoint = { version: 1, step: 3, model: artifacts, state: { step: 3 } };
+ * const cp: Checkpoint = { version: 1, step: 3, model: await modelToArtifacts(model), state: { step: 3 } };
+ * await memoryCheckpointStore().save(cp);
  * ```
  */
 export interface Checkpoint {

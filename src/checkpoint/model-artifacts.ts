@@ -75,10 +75,11 @@ function restoreDepthMultipliers(entries: TopologyLayer[], container: LayerConta
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
- * import { modelFromArtifacts } from 'tfjs-prune';
+ * import { modelFromArtifacts, modelToArtifacts } from 'tfjs-prune';
  *
- * const model = await modelFromArtifacts(checkpoint.model);
- * model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+ * const artifacts = await modelToArtifacts(model);
+ * const copy = await modelFromArtifacts(artifacts); // same topology and weights, its own variables
+ * copy.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
  * ```
  */
 export async function modelFromArtifacts(artifacts: tf.io.ModelArtifacts): Promise<tf.LayersModel> {

@@ -52,9 +52,23 @@ export type Reduction = 'mean' | 'sum' | 'max' | 'min';
  *
  * @example
  * ```ts
- * for (const p of input.producerWeights('conv1')) {
- *   const row0 = p.kernel.subarray(0, p.fanIn); // the weights of group channel p.channels[0]
- * }
+ * // L1 norm of each channel's weights in the group's first producer.
+ * const firstProducerL1: Criterion = {
+ *   name: 'firstProducerL1',
+ *   needs: [],
+ *   score: (input) =>
+ *     Object.fromEntries(
+ *       input.groups.map((g) => {
+ *         const p: ProducerWeights = input.producerWeights(g.id)[0];
+ *         const scores = new Float32Array(g.size);
+ *         // Row r holds the weights of group channel p.channels[r].
+ *         p.channels.forEach((c, r) => {
+ *           for (let j = 0; j < p.fanIn; j++) scores[c] += Math.abs(p.kernel[r * p.fanIn + j]);
+ *         });
+ *         return [g.id, scores];
+ *       }),
+ *     ),
+ * };
  * ```
  */
 export interface ProducerWeights {
@@ -102,8 +116,18 @@ export interface ChannelValues {
  *
  * @example
  * ```ts
- * const { zeroFraction } = input.stats!['conv1'];
- * const apozScores = zeroFraction!.map((z) => 1 - z);
+ * // 1 - APoZ: channels that are rarely zero score high.
+ * const nonZero: Criterion = {
+ *   name: 'nonZero',
+ *   needs: ['activations'],
+ *   score: (input) =>
+ *     Object.fromEntries(
+ *       input.groups.map((g) => {
+ *         const stats: ChannelStats = input.stats![g.id];
+ *         return [g.id, stats.zeroFraction!.map((z) => 1 - z)];
+ *       }),
+ *     ),
+ * };
  * ```
  */
 export interface ChannelStats {

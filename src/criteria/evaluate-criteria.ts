@@ -32,7 +32,8 @@ export interface EvaluateCriteriaOptions {
  *
  * @example
  * ```ts
- * const best = rows.reduce((a, b) => (b.perLayer > a.perLayer ? b : a));
+ * const { rows } = await evaluateCriteria(model, { x: xVal, y: yVal }, [criteria.taylor(), criteria.l1Norm()]);
+ * const best: CriterionEvaluation = rows.reduce((a, b) => (b.perLayer > a.perLayer ? b : a));
  * ```
  */
 export interface CriterionEvaluation {
@@ -57,6 +58,7 @@ export interface CriterionEvaluation {
  *
  * @example
  * ```ts
+ * const result: EvaluateCriteriaResult = await evaluateCriteria(model, { x: xVal, y: yVal }, [criteria.taylor(), criteria.apoz()]);
  * for (const r of result.rows) console.log(r.criterion, r.perLayer.toFixed(2), r.globalNormalized.toFixed(2));
  * ```
  */

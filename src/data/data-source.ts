@@ -20,7 +20,8 @@ export interface TensorData {
  *
  * @example
  * ```ts
- * const ds = tf.data.zip({ xs: tf.data.array(images), ys: tf.data.array(labels) }).batch(64);
+ * // Batches of 64 examples built from tensors (each element is one batch):
+ * const ds = tf.data.zip<DatasetBatch>({ xs: tf.data.array(xTrain.unstack()), ys: tf.data.array(yTrain.unstack()) }).batch(64);
  * ```
  */
 export type DatasetBatch = {

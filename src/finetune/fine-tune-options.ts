@@ -57,9 +57,10 @@ export interface FineTuneOptions extends TrainingAmount {
  *
  * @example
  * ```ts
- * import { distill, pruneIteratively } from 'tfjs-prune';
+ * import { distill, pruneIteratively, targetFlops } from 'tfjs-prune';
  *
- * await pruneIteratively(model, { train: { x: unlabeled }, validation: { x: xVal, y: yVal } }, {
+ * // Training inputs without labels: the original model's outputs are the targets.
+ * await pruneIteratively(model, { train: { x: xTrain }, validation: { x: xVal, y: yVal } }, {
  *   compile: { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
  *   fineTune: distill({ temperature: 4, steps: 100 }),
  *   stop: targetFlops(0.5),

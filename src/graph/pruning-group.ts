@@ -3,7 +3,9 @@
  *
  * @example
  * ```ts
- * const consumers = group.members.filter((m) => m.role === 'consumer').map((m) => m.layer);
+ * const [group] = analyze(model).groups;
+ * const role: GroupRole = 'consumer';
+ * const consumers = group.members.filter((m) => m.role === role).map((m) => m.layer);
  * ```
  */
 export type GroupRole = 'producer' | 'passThrough' | 'consumer';
@@ -13,8 +15,9 @@ export type GroupRole = 'producer' | 'passThrough' | 'consumer';
  *
  * @example
  * ```ts
- * // { layer: 'batch_normalization_1', className: 'BatchNormalization', role: 'passThrough' }
- * const bn = group.members.find((m) => m.className === 'BatchNormalization');
+ * const [group] = analyze(model).groups;
+ * // e.g. { layer: 'batch_normalization_1', className: 'BatchNormalization', role: 'passThrough' }
+ * const bn: GroupMember | undefined = group.members.find((m) => m.className === 'BatchNormalization');
  * ```
  */
 export interface GroupMember {

@@ -1,7 +1,15 @@
 import type * as tf from '@tensorflow/tfjs';
 import { assertLayersModel } from '../model/assert-layers-model';
 
-/** What {@link countParams} returns. */
+/**
+ * What {@link countParams} returns.
+ *
+ * @example
+ * ```ts
+ * const { total, perLayer }: CountParamsResult = countParams(model);
+ * const biggest = Object.entries(perLayer).sort((a, b) => b[1] - a[1])[0]; // [layer name, weights]
+ * ```
+ */
 export interface CountParamsResult {
   /** Number of scalar weights in the model, trainable and non-trainable. */
   total: number;

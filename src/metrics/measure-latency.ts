@@ -2,7 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { PruneError } from '../errors';
 import { assertLayersModel } from '../model/assert-layers-model';
 
-/** Options of {@link measureLatency}. */
+/**
+ * Options of {@link measureLatency}.
+ *
+ * @example
+ * ```ts
+ * const options: MeasureLatencyOptions = { batchSize: 32, runs: 50, warmup: 5 };
+ * const { medianMs } = await measureLatency(model, options);
+ * ```
+ */
 export interface MeasureLatencyOptions {
   /** Examples per `predict` call (the batch axis of the generated input). Default: 1. */
   batchSize?: number;
@@ -15,7 +23,15 @@ export interface MeasureLatencyOptions {
   warmup?: number;
 }
 
-/** What {@link measureLatency} returns. Times are wall-clock milliseconds per `predict` call. */
+/**
+ * What {@link measureLatency} returns. Times are wall-clock milliseconds per `predict` call.
+ *
+ * @example
+ * ```ts
+ * const r: MeasureLatencyResult = await measureLatency(model, { runs: 30 });
+ * console.log(`${r.medianMs.toFixed(2)} ms (IQR ${r.iqrMs.toFixed(2)} ms) on ${r.backend}, batch ${r.batchSize}`);
+ * ```
+ */
 export interface MeasureLatencyResult {
   /** Median of the timed runs: the figure to compare models with. */
   medianMs: number;

@@ -65,7 +65,7 @@ export interface FileCheckpointStoreOptions {
  * const store = fileCheckpointStore('out/run1');
  * await store.save({ version: 1, step: 1, model: await modelToArtifacts(model), state: { step: 1 } });
  * const last = await store.load(); // after a restart too
- * if (last !== null) model = await modelFromArtifacts(last.model);
+ * const restored = last === null ? null : await modelFromArtifacts(last.model);
  * ```
  */
 export function fileCheckpointStore(directory: string, options: FileCheckpointStoreOptions = {}): CheckpointStore {

@@ -36,7 +36,7 @@ export interface SavedModelDirectory {
  * ```ts
  * import { saveModelDirectory } from 'tfjs-prune/node';
  *
- * const { modelJson } = await saveModelDirectory(pruned, 'out/pruned'); // out/pruned/model.json
+ * const { modelJson } = await saveModelDirectory(model, 'out/pruned'); // out/pruned/model.json
  * ```
  */
 export async function saveModelDirectory(model: tf.LayersModel, directory: string): Promise<SavedModelDirectory> {

@@ -4,7 +4,8 @@
  * @example
  * ```ts
  * const m: Measurement = { params: 56714, flops: 706752, metrics: { accuracy: 0.965, loss: 0.11 } };
- * const flopsKept = report.final.flops / report.baseline.flops;
+ * const { baseline, final } = report.toJSON(); // both Measurements
+ * const flopsKept = final.flops / baseline.flops;
  * ```
  */
 export interface Measurement {

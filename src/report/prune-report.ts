@@ -11,7 +11,12 @@ import { reportToVegaLite, type ReportVegaLiteOptions, type VegaLiteSpec } from 
  *
  * @example
  * ```ts
- * const { model, report } = await pruneIteratively(original, data, options);
+ * import * as fs from 'node:fs';
+ *
+ * const { model: pruned, report } = await pruneIteratively(model, { train: { x: xTrain, y: yTrain }, validation: { x: xVal, y: yVal } }, {
+ *   compile: { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
+ *   stop: targetFlops(0.5),
+ * });
  * console.log(report.toMarkdown());
  * fs.writeFileSync('report.json', JSON.stringify(report, null, 2)); // same as report.toJSON()
  * const spec = report.toVegaLite({ metric: 'accuracy', x: 'flops' });
@@ -56,11 +61,12 @@ export interface PruneReport {
  *
  * @example
  * ```ts
- * import { createReport } from 'tfjs-prune';
+ * import { createReport, type PruneReport, type PruneReportJSON } from 'tfjs-prune';
  *
- * const report = createReport(json); // json: PruneReportJSON
- * json.steps.length = 0;             // no effect on the report
- * console.log(report.toMarkdown({ metrics: ['accuracy'] }));
+ * const json: PruneReportJSON = report.toJSON();
+ * const copy: PruneReport = createReport(json);
+ * json.steps.length = 0; // no effect on the copy
+ * console.log(copy.toMarkdown({ metrics: ['accuracy'] }));
  * ```
  */
 export function createReport(json: PruneReportJSON): PruneReport {

@@ -7,7 +7,8 @@ import { checkMetricName, checkOptionsObject, finalStepNumber, metricNames } fro
  *
  * @example
  * ```ts
- * if (spec.$schema === VEGA_LITE_SCHEMA) console.log('a tfjs-prune plot');
+ * const spec = report.toVegaLite();
+ * console.log(spec.$schema === VEGA_LITE_SCHEMA); // true
  * ```
  */
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';

@@ -5,7 +5,11 @@ import type { Measurement } from './measurement';
  *
  * @example
  * ```ts
- * onStep: (r: StepRecord) => console.log(r.step, r.flops, r.metricsAfterFineTune.accuracy),
+ * await pruneIteratively(model, { train: { x: xTrain, y: yTrain }, validation: { x: xVal, y: yVal } }, {
+ *   compile: { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
+ *   stop: targetFlops(0.5),
+ *   onStep: (r: StepRecord) => console.log(r.step, r.flops, r.metricsAfterFineTune.accuracy),
+ * });
  * ```
  */
 export interface StepRecord {

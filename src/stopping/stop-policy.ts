@@ -62,7 +62,16 @@ export interface StopDecision {
  *
  * @example
  * ```ts
- * validate(ctx: StopContext) { if (!(this.metric in ctx.metrics)) throw new PruneError('INVALID_OPTION', '...'); }
+ * // Stop once validation accuracy falls under 0.9; refuse to run when accuracy is not measured.
+ * const minAccuracy: StopPolicy = {
+ *   name: 'accuracy >= 0.9',
+ *   requires: { metrics: ['accuracy'] },
+ *   validate(ctx: StopContext) {
+ *     if (!('accuracy' in ctx.metrics)) throw new PruneError('INVALID_OPTION', 'accuracy >= 0.9: compile the model with the accuracy metric and give validation data.');
+ *   },
+ *   check: (s) => (s.current.metrics.accuracy < 0.9 ? { stop: true, rollback: true, reason: 'accuracy < 0.9' } : { stop: false }),
+ *   bound: (m) => m.metrics.accuracy >= 0.9,
+ * };
  * ```
  */
 export interface StopContext {

@@ -22,6 +22,9 @@ import { withWasmScope } from './with-wasm-scope';
  *
  * @example
  * ```ts
+ * // On the wasm backend, after enableWasmTraining() (tf.grad of a conv2d calls it the same way):
+ * const x = tf.randomNormal([2, 8, 8, 8]);
+ * const dy = tf.randomNormal([2, 4, 4, 16]);
  * const dW = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
  *   { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] });
  * ```

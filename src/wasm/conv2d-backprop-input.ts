@@ -24,6 +24,9 @@ import { withWasmScope } from './with-wasm-scope';
  *
  * @example
  * ```ts
+ * // On the wasm backend, after enableWasmTraining() (tf.grad of a conv2d calls it the same way):
+ * const dy = tf.randomNormal([2, 4, 4, 16]);
+ * const filter = tf.randomNormal([3, 3, 3, 16]);
  * const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter },
  *   { inputShape: [2, 8, 8, 3], strides: 2, pad: 'same', dataFormat: 'NHWC' });
  * ```

@@ -23,6 +23,9 @@ import { withWasmScope } from './with-wasm-scope';
  *
  * @example
  * ```ts
+ * // On the wasm backend, after enableWasmTraining() (tf.grad of a depthwiseConv2d calls it the same way):
+ * const x = tf.randomNormal([2, 8, 8, 8]);
+ * const dy = tf.randomNormal([2, 8, 8, 16]);
  * const dW = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy },
  *   { strides: 1, pad: 'same', dilations: 1, filterShape: [3, 3, 8, 2] });
  * ```

@@ -23,6 +23,9 @@ import { withWasmScope } from './with-wasm-scope';
  *
  * @example
  * ```ts
+ * // On the wasm backend, after enableWasmTraining() (tf.grad of a depthwiseConv2d calls it the same way):
+ * const dy = tf.randomNormal([2, 4, 4, 4]);
+ * const filter = tf.randomNormal([3, 3, 4, 1]);
  * const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter },
  *   { inputShape: [2, 8, 8, 4], strides: 2, pad: 'same', dilations: 1 });
  * ```

@@ -160,7 +160,7 @@ function validate(options: EnableWasmTrainingOptions): boolean {
  *
  * enableWasmTraining(); // { added: ['Conv2DBackpropFilter', ...], replaced: [...] }
  * await tf.setBackend('wasm');
- * await model.fit(xs, ys, { epochs: 1 }); // conv layers now train on wasm
+ * await model.fit(xTrain, yTrain, { epochs: 1 }); // conv layers now train on wasm
  * ```
  */
 export function enableWasmTraining(options: EnableWasmTrainingOptions = {}): WasmTrainingKernels {

@@ -21,8 +21,9 @@ import { expectShape } from './expect-shape';
  *
  * @example
  * ```ts
- * // tf.grad of tf.maxPool uses it:
- * const dx = tf.grad((x) => tf.maxPool(x, 2, 2, 'valid').sum())(x);
+ * // On the wasm backend, after enableWasmTraining(), tf.grad of tf.maxPool uses it:
+ * const x = tf.randomNormal([1, 4, 4, 3]);
+ * const dx = tf.grad((x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').sum())(x);
  * ```
  */
 export const maxPoolGradWasm: KernelFunc = ({ inputs, backend, attrs }) => {
