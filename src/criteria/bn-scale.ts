@@ -4,7 +4,7 @@ import { criterionOptions } from './criterion-options';
 import { reduceChannelValues } from './reduce-channel-values';
 
 /**
- * Options of {@link bnScale}.
+ * Options of {@link criteria.bnScale}.
  *
  * @example
  * ```ts

@@ -25,6 +25,8 @@ import { taylorWeight } from './taylor-weight';
  * const byNorm = await scoreGroups(model, criteria.l1Norm());
  * const byTaylor = await scoreGroups(model, criteria.taylor(), { data: { x: xVal, y: yVal } });
  * ```
+ *
+ * @namespace
  */
 export const criteria = {
   l1Norm,

@@ -4,7 +4,7 @@ import { criterionOptions } from './criterion-options';
 import type { DataCriterionOptions } from './stats-criterion';
 
 /**
- * Options of {@link oracle}.
+ * Options of {@link criteria.oracle}.
  *
  * @example
  * ```ts

@@ -5,7 +5,7 @@ import { criterionOptions } from './criterion-options';
 import type { DataCriterionOptions } from './stats-criterion';
 
 /**
- * Options of {@link random}.
+ * Options of {@link criteria.random}.
  *
  * @example
  * ```ts

@@ -1,3 +1,10 @@
+/**
+ * Opt-in training support for the TF.js wasm backend: the gradient kernels it lacks and faster
+ * replacements for slow ones. Importing this module registers nothing; call
+ * {@link enableWasmTraining} once, after importing `@tensorflow/tfjs-backend-wasm`.
+ *
+ * @module tfjs-prune/wasm
+ */
 // Entry point `tfjs-prune/wasm`: opt-in training support for the TF.js wasm backend.
 // Named exports only. Importing this file registers nothing; call enableWasmTraining().
 export { enableWasmTraining } from './enable-wasm-training';
