@@ -3,7 +3,17 @@ import { assertLayersModel } from '../model/assert-layers-model';
 import { layerMacs } from './layer-macs';
 import { modelNodes, shapeList } from './model-nodes';
 
-/** What {@link countFlops} returns. All counts are multiply-accumulates for one example. */
+/**
+ * What {@link countFlops} returns. All counts are multiply-accumulates for one example.
+ *
+ * @example
+ * ```ts
+ * const { total, perLayer, notCounted }: CountFlopsResult = countFlops(model);
+ * if (notCounted.length > 0) console.warn(`total is a lower bound: ${notCounted.join(', ')} not counted`);
+ * const heaviest = Object.keys(perLayer).sort((a, b) => perLayer[b] - perLayer[a])[0];
+ * console.log(`${heaviest}: ${((100 * perLayer[heaviest]) / total).toFixed(1)}% of the MACs`);
+ * ```
+ */
 export interface CountFlopsResult {
   /** MACs of one forward pass of one example (batch 1) through the whole model. */
   total: number;
