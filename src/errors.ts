@@ -1,6 +1,15 @@
 /**
  * Machine-readable codes carried by every {@link PruneError}. Switch on `error.code`, never on
  * the message text (messages may be reworded between versions).
+ *
+ * @example
+ * ```ts
+ * function explain(e: unknown): string {
+ *   if (!(e instanceof PruneError)) throw e;
+ *   const code: PruneErrorCode = e.code;
+ *   return code === 'MISSING_DATA' ? 'pass scoring data: { data: { x, y } }' : e.message;
+ * }
+ * ```
  */
 export type PruneErrorCode =
   /** The value passed as a model is not a tf.LayersModel (a GraphModel, a plain object...). */
