@@ -1,3 +1,11 @@
+/**
+ * Structural pruning for TensorFlow.js models: analyse a `tf.LayersModel` into groups of channels,
+ * rank the channels with a criterion, remove the weakest for real, fine-tune, and repeat until a
+ * stopping policy is met ({@link pruneIteratively}), or drive the steps yourself
+ * ({@link createPruner}, {@link prune}). Browser-safe: Node-only helpers are in `tfjs-prune/node`,
+ * wasm training support in `tfjs-prune/wasm`.
+ *
+ * @module tfjs-prune
 // Public API of tfjs-prune. Named exports only.
 export { PruneError } from './errors';
 export type { PruneErrorCode } from './errors';
