@@ -6,6 +6,7 @@
  * wasm training support in `tfjs-prune/wasm`.
  *
  * @module tfjs-prune
+ */
 // Public API of tfjs-prune. Named exports only.
 export { PruneError } from './errors';
 export type { PruneErrorCode } from './errors';
