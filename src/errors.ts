@@ -40,6 +40,11 @@ export type PruneErrorCode =
   | 'INVALID_SCORES'
   /** A criterion cannot score a group (e.g. `bnScale` on a group without BatchNormalization). */
   | 'NOT_APPLICABLE'
+  /**
+   * A custom layer's pruning declaration (its `channelRule()` or `flops()`, see
+   * {@link PrunableLayer}) is malformed or does not fit the layer.
+   */
+  | 'INVALID_LAYER_RULE'
   /** The requested TF.js backend is not available on this host. */
   | 'BACKEND_UNAVAILABLE'
   /**

@@ -12,6 +12,15 @@ export { PruneError } from './errors';
 export type { PruneErrorCode } from './errors';
 export { analyze } from './graph/analyze';
 export type { Analysis, PruningGroup, GroupMember, GroupRole } from './graph/pruning-group';
+export type {
+  BarrierChannelRule,
+  ElementwiseChannelRule,
+  LayerChannelRule,
+  LayerShape,
+  PrunableLayer,
+  ProducerChannelRule,
+  WeightChannelAxes,
+} from './graph/prunable-layer';
 export { prune } from './surgery/prune';
 export type { Removals } from './surgery/validate-removals';
 export { countParams } from './metrics/count-params';

@@ -73,6 +73,8 @@ export function traceChannels(graph: LayerGraph): ChannelFlow {
         out = opaque(outWidth);
         break;
       case 'producer': {
+        const { inputLockReason } = rule;
+        if (inputLockReason) ins.forEach((m) => m.forEach((a) => lock(a, inputLockReason)));
         out = new Int32Array(outWidth);
         for (let c = 0; c < outWidth; c++) {
           out[c] = classes.add();

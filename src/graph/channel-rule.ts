@@ -1,6 +1,8 @@
 import { match, P } from 'ts-pattern';
 import { layerConfig } from '../model/layer-config';
+import { customChannelRule, type CustomSurgery } from './custom-channel-rule';
 import type { GraphNode } from './layer-graph';
+import { declaresChannelRule } from './prunable-layer';
 
 /**
  * How one layer application moves channels (the last axis, NHWC) from its inputs to its output.
@@ -16,11 +18,15 @@ import type { GraphNode } from './layer-graph';
  * - `merge`: elementwise merge of equally shaped inputs; ties channel `c` of every input together.
  * - `concat`: concatenation on the channel axis.
  * - `barrier`: not understood (or not safely editable); every channel it touches is locked.
+ *
+ * `custom` is set for a layer that declares its own rule ({@link PrunableLayer}): how surgery cuts
+ * its weights. `inputLockReason` locks a producer's input channels (a custom producer that does
+ * not consume them).
  */
 export type ChannelRule =
   | { type: 'input' }
-  | { type: 'producer'; consumesInput: boolean; lockReason?: string }
-  | { type: 'elementwise' }
+  | { type: 'producer'; consumesInput: boolean; lockReason?: string; inputLockReason?: string; custom?: CustomSurgery }
+  | { type: 'elementwise'; custom?: CustomSurgery }
   | { type: 'depthwise'; multiplier: number }
   | { type: 'flatten' }
   | { type: 'merge' }
@@ -94,6 +100,8 @@ export function channelRule(node: GraphNode): ChannelRule {
   if (node.outputShapes.length !== 1) {
     return { type: 'barrier', reason: `layer ${describe(node)} has ${node.outputShapes.length} outputs; multi-output layers are not supported` };
   }
+  // A layer that declares its own rule (a custom layer implementing PrunableLayer) is taken at its word.
+  if (declaresChannelRule(node.layer)) return customChannelRule(node, node.layer);
   const noChannelsFirst = (rule: ChannelRule): ChannelRule =>
     channelsFirst(config)
       ? { type: 'barrier', reason: `layer ${describe(node)} uses dataFormat 'channelsFirst'; only channelsLast (NHWC) layers can be pruned` }

@@ -14,3 +14,18 @@ export async function expectPruneErrorAsync(fn: () => Promise<unknown>, code: Pr
   fragments.forEach((f) => expect(err.message).toContain(f));
   return err;
 }
+
+/** Calls `fn` and asserts it throws a PruneError of `code` whose message holds every fragment. */
+export function expectPruneError(fn: () => unknown, code: PruneErrorCode, ...fragments: string[]): PruneError {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeInstanceOf(PruneError);
+  const err = thrown as PruneError;
+  expect({ code: err.code, message: err.message }).toEqual({ code, message: expect.any(String) });
+  fragments.forEach((f) => expect(err.message).toContain(f));
+  return err;
+}
