@@ -1,4 +1,6 @@
 import { match, P } from 'ts-pattern';
+import type { ChannelRule } from '../graph/channel-rule';
+import type { CustomWeightAxes } from '../graph/custom-channel-rule';
 
 /** Which part of a producer's weights creates an output channel. */
 export type ProducerWeightRole = 'kernel' | 'bias';
@@ -12,7 +14,14 @@ export function producerChannelAxis(
   className: string,
   weightName: string,
   rank: number,
+  custom?: CustomWeightAxes,
 ): { axis: number; role: ProducerWeightRole } | null {
+  // A custom producer declared its axes (PrunableLayer): its rank-1 'bias' is the bias, every
+  // other weight with an output axis is kernel-like.
+  if (custom) {
+    if (custom.output === null) return null;
+    return { axis: custom.output, role: weightName === 'bias' && rank === 1 ? 'bias' : 'kernel' };
+  }
   if (weightName === 'bias') return { axis: 0, role: 'bias' };
   return match(className)
     .with('Dense', () => (weightName === 'kernel' ? { axis: 1, role: 'kernel' as const } : null))
@@ -22,4 +31,9 @@ export function producerChannelAxis(
     .with('SeparableConv2D', () => (weightName === 'pointwise_kernel' ? { axis: 3, role: 'kernel' as const } : null))
     .with('Embedding', () => (weightName === 'embeddings' ? { axis: 1, role: 'kernel' as const } : null))
     .otherwise(() => null);
+}
+
+/** The declared axes of weight `weightIndex` of a custom producer, or `undefined` for a built-in layer. */
+export function customAxes(rule: ChannelRule | undefined, weightIndex: number): CustomWeightAxes | undefined {
+  return rule?.type === 'producer' ? rule.custom?.weights[weightIndex] : undefined;
 }

@@ -3,7 +3,7 @@ import type { ResolvedGroup } from '../graph/find-groups';
 import type { ResolvedModel } from '../graph/resolve-model';
 import { weightShortName } from '../model/weight-short-name';
 import { PruneError } from '../errors';
-import { producerChannelAxis } from './channel-axis';
+import { customAxes, producerChannelAxis } from './channel-axis';
 import type { ChannelIndex } from './channel-index';
 import type { ChannelValues, ProducerWeights } from './criterion';
 
@@ -66,9 +66,11 @@ export class WeightViews {
       let kernel: { values: Float32Array; rowLength: number } | null = null;
       let bias: Float32Array | null = null;
       const values = node.layer.getWeights(); // the layer's own variables: never dispose them
+      const rule = this.resolved.flow.rules[this.resolved.flow.graph.nodes.indexOf(node)];
       node.layer.weights.forEach((w, i) => {
-        const where = producerChannelAxis(node.className, weightShortName(w), values[i].rank);
+        const where = producerChannelAxis(node.className, weightShortName(w), values[i].rank, customAxes(rule, i));
         if (where === null) return;
+        if (where.role === 'kernel' && kernel !== null) return; // the first kernel-like weight (custom layers may have several)
         const sliced = rowsAlong(values[i], where.axis, rows);
         if (where.role === 'bias') bias = sliced.values;
         else kernel = sliced;

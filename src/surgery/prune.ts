@@ -34,6 +34,7 @@ export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel
   const { flow } = resolved;
 
   const nodeOf = new Map(flow.graph.nodes.map((n) => [n.name, n]));
+  const ruleOf = new Map(flow.graph.nodes.map((n, i) => [n.name, flow.rules[i]]));
   const patches = new Map<string, Record<string, unknown>>();
   const sliced = new Map<string, tf.Tensor[]>();
   const created: tf.Tensor[] = [];
@@ -48,7 +49,9 @@ export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel
       if (keep.input === null && keep.output === null) continue;
       const values = layer.getWeights();
       const weights: NamedWeight[] = layer.weights.map((w, i) => ({ name: weightShortName(w), value: values[i] }));
-      const slice = sliceLayer(node.className, layer.name, layerConfig(layer), weights, keep);
+      const rule = ruleOf.get(layer.name);
+      const custom = rule?.type === 'producer' || rule?.type === 'elementwise' ? rule.custom : undefined;
+      const slice = sliceLayer(node.className, layer.name, layerConfig(layer), weights, keep, custom);
       if (Object.keys(slice.config).length > 0) patches.set(layer.name, slice.config);
       slice.weights.forEach((t, i) => {
         if (t !== weights[i].value) created.push(t);

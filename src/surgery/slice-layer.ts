@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { match, P } from 'ts-pattern';
 import { PruneError } from '../errors';
+import type { CustomSurgery } from '../graph/custom-channel-rule';
 import { takeAlongAxis, type HostArray } from './take-along-axis';
 
 /** A weight of a layer with its short name (`kernel`, `bias`, `gamma`, `depthwise_kernel`...). */
@@ -46,8 +47,28 @@ function applyCuts(w: tf.Tensor, cuts: Cut[]): tf.Tensor {
 }
 
 /**
+ * A custom layer's edit, from the weight axes it declared (see PrunableLayer): each weight is cut
+ * on its input and output channel axes, and a producer's size field gets the kept count.
+ */
+function sliceCustomLayer(custom: CustomSurgery, layerName: string, className: string, weights: NamedWeight[], keep: KeptChannels): LayerSlice {
+  if (custom.weights.length !== weights.length) {
+    throw new PruneError('INTERNAL', `Surgery reached layer '${layerName}' (${className}) with ${weights.length} weights but its rule describes ${custom.weights.length}.`);
+  }
+  const { input, output } = keep;
+  const config = custom.sizeField !== null && output ? { [custom.sizeField]: output.length } : {};
+  const cuts = (axes: CustomSurgery['weights'][number]): Cut[] => {
+    const out: Cut[] = [];
+    if (axes.input !== null) out.push([input, axes.input]);
+    if (axes.output !== null) out.push([output, axes.output]);
+    return out;
+  };
+  return { config, weights: weights.map((w, i) => applyCuts(w.value, cuts(custom.weights[i]))) };
+}
+
+/**
  * Slices one layer's weights and edits its config for the kept input and output channels.
- * Dispatches on the Keras class name; layers without channel-shaped weights are left as they are.
+ * Dispatches on the Keras class name (or, for a custom layer, on the weight axes it declared:
+ * `custom`); layers without channel-shaped weights are left as they are.
  * Returned tensors that are not among the inputs are new and owned by the caller.
  */
 export function sliceLayer(
@@ -56,7 +77,9 @@ export function sliceLayer(
   config: Record<string, unknown>,
   weights: NamedWeight[],
   keep: KeptChannels,
+  custom?: CustomSurgery,
 ): LayerSlice {
+  if (custom) return sliceCustomLayer(custom, layerName, className, weights, keep);
   const { input, output } = keep;
   const unexpected = (what: string): never => {
     throw new PruneError('INTERNAL', `Surgery reached layer '${layerName}' (${className}) with an unexpected ${what}.`);

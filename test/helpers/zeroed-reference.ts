@@ -32,7 +32,8 @@ export async function zeroedReference(model: tf.LayersModel, removals: Removals)
     keep.forEach((p) => (mask[p] = 1));
     const weights = layer.getWeights().map((w, j) => {
       const weightName = (layer.weights[j].originalName ?? layer.weights[j].name).replace(/_\d+$/, "");
-      const axis = inputAxis(node.className, weightName, w.rank);
+      // A custom producer declared its input axes (PrunableLayer); built-ins go by class.
+      const axis = rule.custom ? rule.custom.weights[j].input : inputAxis(node.className, weightName, w.rank);
       if (axis === null) return w.clone();
       const shape = w.shape.map((_, d) => (d === axis ? width : 1));
       return tf.tidy(() => w.mul(tf.tensor(mask, shape)));
