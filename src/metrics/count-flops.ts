@@ -25,7 +25,7 @@ export interface CountFlopsResult {
   perLayer: Record<string, number>;
   /**
    * Layers whose MACs could not be counted and are left out of `total`, in model order: layers of
-   * a class this library does not know (custom layers, attention...), RNNs with an unknown cell,
+   * a class this library does not know (custom layers without a `flops()` method, attention...), RNNs with an unknown cell,
    * and layers with a size that is not known statically (a `null` dimension other than the batch,
    * e.g. variable-length sequences). Layers inside a nested model appear as `outer/inner`.
    * When this is not empty, `total` is a lower bound.
@@ -57,12 +57,15 @@ export interface CountFlopsResult {
  *   TimeDistributed: timesteps times the wrapped layer.
  * - Embedding (a lookup), activations, pooling, merges (Add, Concatenate...), reshapes, dropout,
  *   noise, padding, cropping and resizing: 0.
- * - Anything else (custom layers...): 0 and listed in `notCounted`.
+ * - A custom layer with a `flops(inputShapes, outputShapes)` method ({@link PrunableLayer}): what
+ *   it returns.
+ * - Anything else (custom layers without `flops()`...): 0 and listed in `notCounted`.
  *
  * @param model A built `tf.LayersModel` (Sequential or functional).
  * @returns The total, a per-layer breakdown keyed by layer name, and the layers not counted.
  * @throws PruneError `NOT_A_LAYERS_MODEL` if `model` is not a LayersModel, `MODEL_NOT_BUILT` if
- *   it has no inputs or outputs yet.
+ *   it has no inputs or outputs yet, `INVALID_LAYER_RULE` if a custom layer's `flops()` throws or
+ *   returns something other than a finite number >= 0.
  *
  * @example
  * ```ts

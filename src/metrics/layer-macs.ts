@@ -1,5 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { match } from 'ts-pattern';
+import { PruneError } from '../errors';
+import { declaresFlops } from '../graph/prunable-layer';
 import type { Dims } from './model-nodes';
 
 /**
@@ -29,14 +31,17 @@ const ZERO_MAC_CLASSES: ReadonlySet<string> = new Set([
 
 /**
  * Multiply-accumulates of ONE application of `layer` to ONE example, from the shapes of that
- * application (batch axis first, ignored). Returns `null` when the layer cannot be counted: an
- * unknown class (custom layer), an unknown RNN cell, or a size that is not known statically
+ * application (batch axis first, ignored). A layer with its own `flops()` method (PrunableLayer)
+ * is counted by it. Returns `null` when the layer cannot be counted: an
+ * unknown class (custom layer without `flops()`), an unknown RNN cell, or a size that is not known statically
  * (a `null` dimension other than the batch). The rules are listed in docs/metrics.md.
  *
  * Internal helper of {@link countFlops}; nested models are handled by the caller.
  */
 export function layerMacs(layer: tf.layers.Layer, inputShapes: Dims[], outputShapes: Dims[]): number | null {
   const className = layer.getClassName();
+  // A layer that counts itself (PrunableLayer.flops) is taken at its word.
+  if (declaresFlops(layer)) return declaredMacs(layer, className, inputShapes, outputShapes);
   if (ZERO_MAC_CLASSES.has(className)) return 0;
   const input = inputShapes[0];
   const output = outputShapes[0];
@@ -97,6 +102,31 @@ export function layerMacs(layer: tf.layers.Layer, inputShapes: Dims[], outputSha
       return mul(input[1] ?? null, perStep);
     })
     .otherwise(() => null);
+}
+
+/** Calls a custom layer's own `flops()` (on copies of the shapes) and checks what it returns. */
+function declaredMacs(
+  layer: tf.layers.Layer & { flops(inputShapes: Dims[], outputShapes: Dims[]): number },
+  className: string,
+  inputShapes: Dims[],
+  outputShapes: Dims[],
+): number {
+  const who = `Layer '${layer.name}' (${className})`;
+  let macs: unknown;
+  try {
+    macs = layer.flops(inputShapes.map((s) => [...s]), outputShapes.map((s) => [...s]));
+  } catch (e) {
+    if (e instanceof PruneError) throw e;
+    throw new PruneError('INVALID_LAYER_RULE', `${who}: its flops() threw: ${e instanceof Error ? e.message : String(e)}. Make flops() return the MACs of one example without throwing (see docs/guides/custom-layers.md).`);
+  }
+  if (typeof macs !== 'number' || !Number.isFinite(macs) || macs < 0) {
+    throw new PruneError(
+      'INVALID_LAYER_RULE',
+      `${who}: its flops() returned ${String(macs)} for input shapes ${JSON.stringify(inputShapes)}; expected a finite number >= 0 (multiply-accumulates of one example). ` +
+        'Fix flops(), or remove it to have the layer listed in countFlops(model).notCounted (see docs/guides/custom-layers.md).',
+    );
+  }
+  return macs;
 }
 
 /** Gates of each recurrent cell class: a cell does `gates * (inputDim + units) * units` MACs per step. */

@@ -102,9 +102,11 @@ export class TestProjection extends tf.layers.Layer implements PrunableLayer {
   }
 
   flops(inputShapes: LayerShape[], outputShapes: LayerShape[]): number {
-    const positions = outputShapes[0].slice(1, -1).reduce<number>((n, d) => n * (d as number), 1);
+    // From the shapes only (the FLOPs-aware criteria pass hypothetical narrower shapes).
+    const out = outputShapes[0];
+    const positions = out.slice(1, -1).reduce<number>((n, d) => n * (d as number), 1);
     const inUnits = inputShapes[0][inputShapes[0].length - 1] as number;
-    return positions * inUnits * this.units;
+    return positions * inUnits * (out[out.length - 1] as number);
   }
 }
 tf.serialization.registerClass(TestProjection);
