@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
+import { TestChannelScale, TestProjection } from './custom-layers';
 
 type Sym = tf.SymbolicTensor;
 
@@ -15,6 +16,8 @@ export type Step =
   | { op: 'separable'; filters: number; multiplier: 1 | 2 }
   | { op: 'pool'; kind: 'max' | 'avg' }
   | { op: 'pad' }
+  | { op: 'customScale'; offset: boolean }
+  | { op: 'customProjection'; units: number }
   | { op: 'residual'; merge: 'add' | 'multiply' | 'average' | 'maximum' | 'minimum' }
   | { op: 'fork'; merge: 'add' | 'maximum'; filters: number }
   | { op: 'concat'; filters: number };
@@ -39,6 +42,9 @@ export const sequentialStep: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant('separable' as const), filters: width, multiplier: fc.constantFrom(1 as const, 2 as const) }),
   fc.record({ op: fc.constant('pool' as const), kind: fc.constantFrom('max' as const, 'avg' as const) }),
   fc.record({ op: fc.constant('pad' as const) }),
+  // Custom layers declaring their channel rule (PrunableLayer): elementwise and producer.
+  fc.record({ op: fc.constant('customScale' as const), offset: fc.boolean() }),
+  fc.record({ op: fc.constant('customProjection' as const), units: width }),
 );
 
 /** Steps of a functional model: the above plus residual merges, forks and concatenations. */
@@ -100,6 +106,10 @@ function makeLayers(step: Step, channels: number, spatial: number): tf.layers.La
       return [step.kind === 'max' ? tf.layers.maxPooling2d({ poolSize: 2 }) : tf.layers.averagePooling2d({ poolSize: 2, strides: 1, padding: 'same' })];
     case 'pad':
       return spatial > 8 ? [] : [tf.layers.zeroPadding2d({ padding: 1 })];
+    case 'customScale':
+      return [new TestChannelScale({ withOffset: step.offset })];
+    case 'customProjection':
+      return [new TestProjection({ units: step.units })];
     default:
       throw new Error(`not a sequential step: ${step.op} (${channels})`);
   }
