@@ -127,6 +127,11 @@ describe('docs/getting-started.md', () => {
         expect(countParams(pruned).total).toBeLessThan(countParams(model).total);
         expect(output).toContain(`| FLOPs (MACs per example) | ${originalFlops.toLocaleString('en-US')} | ${flops.toLocaleString('en-US')} |`);
         expect(output).toContain(`Stopped by \`targetFlops(${target})\``);
+        // The page's "What it printed" block is such an output: same rows, same stop. (Its numbers
+        // come from a wasm run; other backends and machines may round differently.)
+        const shown = blockAfter(markdown, '## What it printed', 'text');
+        for (const row of ['| parameters |', '| FLOPs (MACs per example) |', '| accuracy (higher is better) |', '## Channels per group']) expect(shown).toContain(row);
+        expect(shown).toContain(`Stopped by \`targetFlops(${target})\``);
       } finally {
         pruned.dispose();
       }
