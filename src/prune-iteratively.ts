@@ -63,7 +63,8 @@ function settingsOf(cfg: LoopConfig): string {
     criterion: cfg.criterion.name,
     schedule,
     exclude: String(exclude),
-    fineTune: cfg.fineTune.kind === 'function' ? `function ${String(cfg.fineTune.fn).length}` : cfg.fineTune,
+    // A custom fine-tune function is compared by its source text (closures over other values are not seen).
+    fineTune: cfg.fineTune.kind === 'function' ? `function ${String(cfg.fineTune.fn)}` : cfg.fineTune,
     objective: cfg.objective,
     stop: cfg.stop.name,
     loss: typeof cfg.compile.loss === 'function' ? 'function' : cfg.compile.loss,

@@ -156,6 +156,23 @@ describe('pruneIteratively', () => {
     resumed.model.dispose();
   });
 
+  test('resuming with another custom fine-tune function (even of the same length) is refused', async () => {
+    const store = memoryCheckpointStore();
+    let seen = 0;
+    // Same source length, different bodies: the settings compare the functions' text.
+    const tuneA = async (): Promise<void> => { seen += 1; };
+    const tuneB = async (): Promise<void> => { seen += 2; };
+    expect(String(tuneA).length).toBe(String(tuneB).length);
+    const run = (fineTune: typeof tuneA, extra: Partial<PruneIterativelyOptions> = {}) =>
+      pruneIteratively(model, d(), { compile, stop: maxSteps(3), schedule: { channelsPerStep: 2 }, fineTune, checkpoint: store, seed: 3, ...extra });
+    await expect(run(tuneA, { onStep: (r) => { if (r.step === 1) throw new Error('simulated crash'); } })).rejects.toThrow('simulated crash');
+    await expectPruneErrorAsync(() => run(tuneB, { resume: true }), 'CHECKPOINT_INVALID', 'other settings');
+    const resumed = await run(tuneA, { resume: true });
+    expect(resumed.report.toJSON().steps).toHaveLength(3);
+    expect(seen).toBeGreaterThan(0);
+    resumed.model.dispose();
+  });
+
   test('resume from the Node file store after a crash ends where an uninterrupted run ends', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-prune-resume-'));
     try {
