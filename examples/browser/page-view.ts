@@ -93,7 +93,7 @@ export function createPageView(): PageView {
       box.style.display = 'block';
       element('phase').textContent = 'failed';
       result.dataset.error = message;
-      result.textContent = `error: ${message}`;
+      result.textContent = `failed: ${message}`;
       result.dataset.status = 'error';
     },
     paint: () =>
