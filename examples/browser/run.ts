@@ -1,7 +1,8 @@
 /**
  * `npm run example:browser`: builds the browser example into out/browser-example/ and serves it
  * on http://localhost:8080/ (`PORT=9000 npm run example:browser` or `-- --port 9000` for another
- * port; `-- --build-only` just builds). Open the printed address in a browser.
+ * port; `-- --build-only` just builds; `HOST=0.0.0.0` listens on every interface, by default only
+ * on 127.0.0.1). Open the printed address in a browser.
  */
 import { buildBrowserExample } from './build';
 import { startStaticServer } from './static-server';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   const port = portFromArgs(args);
   const { outDir } = await buildBrowserExample();
   if (args.includes('--build-only')) return;
-  const server = await startStaticServer({ root: outDir, port });
+  const server = await startStaticServer({ root: outDir, port, host: process.env.HOST ?? '127.0.0.1' });
   console.log(`\nServing ${outDir} at ${server.url}`);
   console.log(`Open ${server.url} in a browser (${server.url}?backend=wasm forces WebAssembly). Ctrl+C stops.`);
   const stop = (): void => {
