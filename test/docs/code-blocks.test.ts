@@ -121,3 +121,47 @@ test('ts blocks type-check against the source, each on its own', () => {
   }
   expect(problems).toEqual([]);
 });
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/`/g, '')
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+function anchorsOf(file: string): Set<string> {
+  const text = fs.readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+  const seen = new Map<string, number>();
+  const out = new Set<string>();
+  for (const m of text.matchAll(/^#{1,6}\s+(.+)$/gm)) {
+    const base = slug(m[1]);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return out;
+}
+
+test('relative links point at files (and headings) that exist', () => {
+  const bad: string[] = [];
+  for (const file of documentationFiles()) {
+    const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8').replace(/^```[\s\S]*?^```/gm, (b) => b.replace(/[^\n]/g, ' '));
+    text.split('\n').forEach((line, i) => {
+      for (const m of line.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1];
+        if (/^[a-z]+:/i.test(target)) continue; // http(s):, mailto:
+        const [rel, anchor] = target.split('#');
+        const resolved = rel === '' ? path.join(REPO_ROOT, file) : path.join(REPO_ROOT, path.dirname(file), rel);
+        if (!fs.existsSync(resolved)) {
+          bad.push(`${file}:${i + 1}: link target '${target}' does not exist`);
+        } else if (anchor && resolved.endsWith('.md') && !anchorsOf(resolved).has(anchor)) {
+          bad.push(`${file}:${i + 1}: no heading '#${anchor}' in ${path.relative(REPO_ROOT, resolved)}`);
+        }
+      }
+    });
+  }
+  expect(bad).toEqual([]);
+});
