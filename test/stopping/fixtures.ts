@@ -1,5 +1,4 @@
 import type { Measurement, MetricDirection } from '../../src/report/measurement';
-import { PruneError, type PruneErrorCode } from '../../src/errors';
 import type { LoopState, StopContext } from '../../src/stopping/stop-policy';
 
 /** A hand-made measurement. */
@@ -30,17 +29,4 @@ export function context(fields: Partial<StopContext> = {}): StopContext {
   return { baseline: BASELINE, metrics: METRICS, measuresLatency: true, ...fields };
 }
 
-/** Asserts `fn` throws a PruneError of `code` whose message holds every fragment; returns it. */
-export function expectPruneError(fn: () => unknown, code: PruneErrorCode, ...fragments: string[]): PruneError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(PruneError);
-  const err = thrown as PruneError;
-  expect({ code: err.code, message: err.message }).toEqual({ code, message: expect.any(String) });
-  fragments.forEach((f) => expect(err.message).toContain(f));
-  return err;
-}
+export { expectPruneError } from '../helpers/expect-prune-error';

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { PruneError, type PruneErrorCode } from '../../src/errors';
 import { analyze } from '../../src/graph/analyze';
 import { prune } from '../../src/surgery/prune';
 import { snapshotWeights } from '../helpers/check-invariant';
+import { expectPruneError } from '../helpers/expect-prune-error';
 
 function model(): tf.Sequential {
   return tf.sequential({
@@ -15,19 +15,6 @@ function model(): tf.Sequential {
   });
 }
 
-function expectPruneError(fn: () => unknown, code: PruneErrorCode, ...fragments: string[]): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(PruneError);
-  const err = thrown as PruneError;
-  expect(err.code).toBe(code);
-  expect(err.name).toBe('PruneError');
-  fragments.forEach((f) => expect(err.message).toContain(f));
-}
 
 describe('prune refuses bad plans with a PruneError and changes nothing', () => {
   let m: tf.Sequential;
