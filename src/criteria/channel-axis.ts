@@ -1,5 +1,4 @@
 import { match, P } from 'ts-pattern';
-import type { ChannelRule } from '../graph/channel-rule';
 import type { CustomWeightAxes } from '../graph/custom-channel-rule';
 
 /** Which part of a producer's weights creates an output channel. */
@@ -31,9 +30,4 @@ export function producerChannelAxis(
     .with('SeparableConv2D', () => (weightName === 'pointwise_kernel' ? { axis: 3, role: 'kernel' as const } : null))
     .with('Embedding', () => (weightName === 'embeddings' ? { axis: 1, role: 'kernel' as const } : null))
     .otherwise(() => null);
-}
-
-/** The declared axes of weight `weightIndex` of a custom producer, or `undefined` for a built-in layer. */
-export function customAxes(rule: ChannelRule | undefined, weightIndex: number): CustomWeightAxes | undefined {
-  return rule?.type === 'producer' ? rule.custom?.weights[weightIndex] : undefined;
 }

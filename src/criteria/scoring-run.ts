@@ -7,7 +7,8 @@ import type { LossSpec } from '../data/per-example-loss';
 import { perExampleLoss } from '../data/per-example-loss';
 import type { Removals } from '../surgery/validate-removals';
 import { weightShortName } from '../model/weight-short-name';
-import { customAxes, producerChannelAxis } from './channel-axis';
+import { customSurgeryOf } from '../graph/channel-rule';
+import { producerChannelAxis } from './channel-axis';
 import { channelIndex } from './channel-index';
 import type { ChannelStats, ChannelValues, CriterionInput, CriterionNeed } from './criterion';
 import { gatedForward, planGates, type GatePlan, type GateTap } from './gated-forward';
@@ -83,9 +84,9 @@ function weightTerms(resolved: ResolvedModel, views: WeightViews, groups: readon
       const node = nodes.get(p.layer)!;
       let rows = 0;
       const rowOf = index.positionsOf(node.outputs[0], g.id).map((c) => (c >= 0 ? rows++ : -1));
-      const rule = resolved.flow.rules[resolved.flow.graph.nodes.indexOf(node)];
+      const custom = customSurgeryOf(resolved.flow.rules[resolved.flow.graph.nodes.indexOf(node)]);
       node.layer.weights.forEach((w, i) => {
-        const where = producerChannelAxis(node.className, weightShortName(w), w.shape.length, customAxes(rule, i));
+        const where = producerChannelAxis(node.className, weightShortName(w), w.shape.length, custom?.weights[i]);
         if (where === null) return;
         terms.push({ group: g.id, producer, variable: w.read() as tf.Variable, axis: where.axis, rowOf, rows });
       });

@@ -3,7 +3,8 @@ import type { ResolvedGroup } from '../graph/find-groups';
 import type { ResolvedModel } from '../graph/resolve-model';
 import { weightShortName } from '../model/weight-short-name';
 import { PruneError } from '../errors';
-import { customAxes, producerChannelAxis } from './channel-axis';
+import { customSurgeryOf } from '../graph/channel-rule';
+import { producerChannelAxis } from './channel-axis';
 import type { ChannelIndex } from './channel-index';
 import type { ChannelValues, ProducerWeights } from './criterion';
 
@@ -66,9 +67,9 @@ export class WeightViews {
       let kernel: { values: Float32Array; rowLength: number } | null = null;
       let bias: Float32Array | null = null;
       const values = node.layer.getWeights(); // the layer's own variables: never dispose them
-      const rule = this.resolved.flow.rules[this.resolved.flow.graph.nodes.indexOf(node)];
+      const custom = customSurgeryOf(this.resolved.flow.rules[this.resolved.flow.graph.nodes.indexOf(node)]);
       node.layer.weights.forEach((w, i) => {
-        const where = producerChannelAxis(node.className, weightShortName(w), values[i].rank, customAxes(rule, i));
+        const where = producerChannelAxis(node.className, weightShortName(w), values[i].rank, custom?.weights[i]);
         if (where === null) return;
         if (where.role === 'kernel' && kernel !== null) return; // the first kernel-like weight (custom layers may have several)
         const sliced = rowsAlong(values[i], where.axis, rows);

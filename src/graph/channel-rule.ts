@@ -85,6 +85,11 @@ function isLastAxis(axis: unknown, rank: number): boolean {
 
 const channelsFirst = (config: Config): boolean => config.dataFormat === 'channelsFirst';
 
+/** How surgery cuts the weights of a layer that declared its own rule (a custom layer), else `undefined`. */
+export function customSurgeryOf(rule: ChannelRule | undefined): CustomSurgery | undefined {
+  return rule?.type === 'producer' || rule?.type === 'elementwise' ? rule.custom : undefined;
+}
+
 const describe = (node: GraphNode): string => `'${node.name}' (${node.className})`;
 
 /**

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { weightShortName } from '../model/weight-short-name';
 import { resolveModel } from '../graph/resolve-model';
+import { customSurgeryOf } from '../graph/channel-rule';
 import { layerConfig } from '../model/layer-config';
 import { keepPositions } from './keep-positions';
 import { rebuildModel } from './rebuild-model';
@@ -49,9 +50,7 @@ export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel
       if (keep.input === null && keep.output === null) continue;
       const values = layer.getWeights();
       const weights: NamedWeight[] = layer.weights.map((w, i) => ({ name: weightShortName(w), value: values[i] }));
-      const rule = ruleOf.get(layer.name);
-      const custom = rule?.type === 'producer' || rule?.type === 'elementwise' ? rule.custom : undefined;
-      const slice = sliceLayer(node.className, layer.name, layerConfig(layer), weights, keep, custom);
+      const slice = sliceLayer(node.className, layer.name, layerConfig(layer), weights, keep, customSurgeryOf(ruleOf.get(layer.name)));
       if (Object.keys(slice.config).length > 0) patches.set(layer.name, slice.config);
       slice.weights.forEach((t, i) => {
         if (t !== weights[i].value) created.push(t);
