@@ -10,7 +10,7 @@
 //   is an error (label it).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import ts from 'typescript';
+import { checkVirtualModules, docCompilerOptions } from './compile-virtual';
 import { documentationFiles, markdownBlocks, REPO_ROOT, type MarkdownBlock } from './markdown-blocks';
 
 const OUTPUT_LANGS = new Set(['text', 'markdown']);
@@ -68,7 +68,7 @@ test('shell blocks run npm scripts and files that exist', () => {
 
 test('ts blocks type-check against the source, each on its own', () => {
   const virtualDir = path.join(REPO_ROOT, '.doc-blocks');
-  const files = new Map<string, { block: MarkdownBlock; prefixLines: number }>();
+  const files = new Map<string, { block: MarkdownBlock }>();
   const sources = new Map<string, string>();
   blocks
     .filter((b) => TS_LANGS.has(b.lang))
@@ -77,47 +77,13 @@ test('ts blocks type-check against the source, each on its own', () => {
       // A block without import/export would be a script; make it a module (top-level await).
       const isModule = /^\s*(import|export)\b/m.test(b.code);
       const text = isModule ? b.code : `${b.code}\nexport {};\n`;
-      files.set(name, { block: b, prefixLines: 0 });
+      files.set(name, { block: b });
       sources.set(name, text);
     });
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-    strict: true,
-    esModuleInterop: true,
-    skipLibCheck: true,
-    noEmit: true,
-    resolveJsonModule: true,
-    types: ['node'],
-    baseUrl: REPO_ROOT,
-    paths: {
-      'tfjs-prune': ['src/index.ts'],
-      'tfjs-prune/node': ['src/node/index.ts'],
-      'tfjs-prune/wasm': ['src/wasm/index.ts'],
-    },
-  };
-  const host = ts.createCompilerHost(options);
-  const readFile = host.readFile.bind(host);
-  const getSourceFile = host.getSourceFile.bind(host);
-  const fileExists = host.fileExists.bind(host);
-  host.readFile = (f) => sources.get(path.resolve(f)) ?? readFile(f);
-  host.fileExists = (f) => sources.has(path.resolve(f)) || fileExists(f);
-  host.getSourceFile = (f, lang, onError, create) => {
-    const text = sources.get(path.resolve(f));
-    return text !== undefined ? ts.createSourceFile(f, text, lang, true) : getSourceFile(f, lang, onError, create);
-  };
-  const roots = [...sources.keys(), path.join(__dirname, 'doc-globals.d.ts')];
-  const program = ts.createProgram(roots, options, host);
   const problems: string[] = [];
-  for (const [name, { block }] of files) {
-    const sf = program.getSourceFile(name)!;
-    const diagnostics = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
-    for (const d of diagnostics) {
-      const { line } = d.start !== undefined ? sf.getLineAndCharacterOfPosition(d.start) : { line: 0 };
-      problems.push(`${where(block, line)}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
-    }
+  for (const [name, diagnostics] of checkVirtualModules(sources, docCompilerOptions())) {
+    const { block } = files.get(name)!;
+    for (const d of diagnostics) problems.push(`${where(block, d.line)}: ${d.message}`);
   }
   expect(problems).toEqual([]);
 });

@@ -14,6 +14,7 @@
 // Names a block imports or declares itself take precedence over these implicit ones.
 import * as path from 'path';
 import ts from 'typescript';
+import { checkVirtualModules, DOC_GLOBALS, docCompilerOptions } from './compile-virtual';
 
 const root = path.resolve(__dirname, '../..');
 const entries = [
@@ -21,7 +22,6 @@ const entries = [
   { module: 'tfjs-prune/wasm', file: path.join(root, 'src/wasm/index.ts') },
   { module: 'tfjs-prune/node', file: path.join(root, 'src/node/index.ts') },
 ];
-const docGlobals = path.join(root, 'test/docs/doc-globals.d.ts');
 const exampleDir = path.join(root, 'test/docs/__jsdoc_examples__');
 
 interface Documented {
@@ -43,27 +43,6 @@ interface ExampleFile {
   prologueLines: number;
   owner: Documented;
   sourceLine: number;
-}
-
-function compilerOptions(): ts.CompilerOptions {
-  const configPath = path.join(root, 'tsconfig.json');
-  const config = ts.readConfigFile(configPath, ts.sys.readFile);
-  if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'));
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
-  return {
-    ...parsed.options,
-    noEmit: true,
-    declaration: false,
-    // Examples show one call; a variable they set up and leave unused is not an error.
-    noUnusedLocals: false,
-    noUnusedParameters: false,
-    baseUrl: root,
-    paths: {
-      'tfjs-prune': ['src/index.ts'],
-      'tfjs-prune/wasm': ['src/wasm/index.ts'],
-      'tfjs-prune/node': ['src/node/index.ts'],
-    },
-  };
 }
 
 function rel(file: string): string {
@@ -197,8 +176,8 @@ function codeBlocks(text: string): { code: string; offset: number }[] | null {
   return fences === 0 ? null : blocks;
 }
 
-const options = compilerOptions();
-const baseProgram = ts.createProgram({ rootNames: [...entries.map((e) => e.file), docGlobals], options });
+const options = docCompilerOptions();
+const baseProgram = ts.createProgram({ rootNames: [...entries.map((e) => e.file), DOC_GLOBALS], options });
 const documented = listExports(baseProgram);
 const entryExports = new Map(
   entries.map((e) => {
@@ -249,28 +228,12 @@ describe('JSDoc of the public API', () => {
         }
       }
     }
-    const virtual = new Map(files.map((f) => [f.fileName, f]));
-    const host = ts.createCompilerHost(options);
-    const { getSourceFile, fileExists, readFile } = host;
-    host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
-      const f = virtual.get(path.resolve(fileName));
-      return f ? ts.createSourceFile(fileName, f.text, languageVersion, true) : getSourceFile.call(host, fileName, languageVersion, onError, shouldCreate);
-    };
-    host.fileExists = (fileName) => virtual.has(path.resolve(fileName)) || fileExists.call(host, fileName);
-    host.readFile = (fileName) => virtual.get(path.resolve(fileName))?.text ?? readFile.call(host, fileName);
-    const program = ts.createProgram({
-      rootNames: [...entries.map((e) => e.file), docGlobals, ...files.map((f) => f.fileName)],
-      options,
-      host,
-      oldProgram: baseProgram,
-    });
+    const diagnostics = checkVirtualModules(new Map(files.map((f) => [f.fileName, f.text])), options, entries.map((e) => e.file), baseProgram);
     const problems: string[] = [];
     for (const f of files) {
-      const sf = program.getSourceFile(f.fileName)!;
-      for (const diag of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]) {
-        const line = diag.start === undefined ? 0 : sf.getLineAndCharacterOfPosition(diag.start).line;
+      for (const { line, message } of diagnostics.get(f.fileName)!) {
         const where = line < f.prologueLines ? `(implicit imports of) ${f.owner.where}` : `${f.owner.where.split(':')[0]}:${f.sourceLine + line - f.prologueLines}`;
-        problems.push(`${f.owner.name} example, ${where}: ${ts.flattenDiagnosticMessageText(diag.messageText, ' ')}`);
+        problems.push(`${f.owner.name} example, ${where}: ${message}`);
       }
     }
     expect(problems.join('\n')).toBe('');
