@@ -18,6 +18,7 @@ import * as ts from 'typescript';
 import { loadMnist } from '../../examples/data/mnist';
 import { countFlops, countParams } from '../../src/index';
 import { loadModelDirectory } from '../../src/node/index';
+import { markdownBlocks } from './markdown-blocks';
 
 jest.setTimeout(90000);
 
@@ -26,11 +27,11 @@ const HEADING = '## The 10-line example';
 
 /** The first fenced block of `lang` after `heading` in `markdown`. */
 function blockAfter(markdown: string, heading: string, lang: string): string {
-  const at = markdown.indexOf(`\n${heading}\n`);
-  if (at < 0) throw new Error(`docs/getting-started.md has no heading '${heading}'`);
-  const match = new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```$', 'm').exec(markdown.slice(at));
-  if (match === null) throw new Error(`docs/getting-started.md has no \`\`\`${lang} block after '${heading}'`);
-  return match[1];
+  const headingLine = markdown.split('\n').indexOf(heading) + 1;
+  if (headingLine === 0) throw new Error(`docs/getting-started.md has no heading '${heading}'`);
+  const block = markdownBlocks('docs/getting-started.md', markdown).find((b) => b.lang === lang && b.line > headingLine);
+  if (block === undefined) throw new Error(`docs/getting-started.md has no \`\`\`${lang} block after '${heading}'`);
+  return block.code;
 }
 
 /** Where the block's imports come from: the source, never the built dist/. */
