@@ -34,6 +34,13 @@ export type PruneErrorCode =
   | 'MISSING_DATA'
   /** Data does not fit the model: wrong number of tensors, shapes, or example counts. */
   | 'DATA_MISMATCH'
+  /** Data holds values that cannot be used: NaN or infinite inputs, an empty batch. */
+  | 'INVALID_DATA'
+  /**
+   * Too little data for what was asked: e.g. compensation has fewer calibration rows than the
+   * least-squares problem of a layer has unknowns. Give more examples or a larger damping.
+   */
+  | 'INSUFFICIENT_DATA'
   /** A loss is needed but none was given and the model is not compiled. */
   | 'MISSING_LOSS'
   /** A criterion returned scores of the wrong length, or NaN or infinite scores. */
