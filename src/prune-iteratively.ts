@@ -4,10 +4,11 @@ import { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifac
 import { compileModel, disposeModel } from './finetune/compile-options';
 import type { FineTuneContext } from './finetune/fine-tune-options';
 import { finalPhase, fineTunePhase } from './loop/fine-tune-phase';
-import { TrainingStream, type StreamPosition } from './finetune/training-stream';
+import { TrainingStream } from './finetune/training-stream';
 import { analyze } from './graph/analyze';
 import { resolveLoopConfig, type LoopConfig, type PruneData, type PruneIterativelyOptions } from './loop/loop-config';
 import { measureModel, validationMetrics, type MeasureSettings } from './loop/measure-model';
+import { checkRestoredModel, checkStreamPosition, validateRunState, type RunState } from './loop/run-state';
 import { stepLine } from './loop/step-line';
 import { assertLayersModel } from './model/assert-layers-model';
 import { pruneStep } from './pruner';
@@ -34,26 +35,6 @@ import type { LoopState, StopDecision } from './stopping/stop-policy';
 export interface PruneResult {
   model: tf.LayersModel;
   report: PruneReport;
-}
-
-/** The loop's own state, as stored in checkpoints (JSON). */
-interface RunState {
-  version: 1;
-  step: number;
-  seed: number;
-  criterion: string;
-  baseline: Measurement;
-  history: StepRecord[];
-  /** Step whose model is the last one meeting every bound (0: the original). */
-  bestStep: number;
-  stream: StreamPosition;
-  originalSizes: Record<string, number>;
-  groups: Array<{ id: string; size: number; prunable: boolean }>;
-  seconds: PruneReportJSON['seconds'];
-  /** Set once a stop was decided (the run may have been killed before finishing). */
-  stopped?: { by: string; detail?: string; rollback: boolean };
-  /** The run's settings, to refuse resuming with other ones. */
-  settings: string;
 }
 
 /** The settings a resumed run must share with the run that wrote the checkpoint. */
@@ -144,14 +125,15 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
 
     const saved = cfg.resume && cfg.checkpoint ? await cfg.checkpoint.load() : null;
     if (saved) {
-      state = saved.state as RunState;
-      const sameModel = state !== null && typeof state === 'object' && state.version === 1 && JSON.stringify(state.groups) === JSON.stringify(groups);
+      const raw = saved.state as Partial<RunState> | null;
+      const sameModel = raw !== null && typeof raw === 'object' && raw.version === 1 && JSON.stringify(raw.groups) === JSON.stringify(groups);
       if (!sameModel) {
         throw new PruneError(
           'CHECKPOINT_INVALID',
           `${WHERE}: the checkpoint was written by a run on another model, so it cannot be resumed. Pass the same model, or clear the store (checkpoint.clear()) to start over.`,
         );
       }
+      state = validateRunState(raw, { step: saved.step, hasBest: saved.best !== undefined, groups, where: WHERE });
       if (state.settings !== settingsOf(cfg)) {
         throw new PruneError(
           'CHECKPOINT_INVALID',
@@ -161,6 +143,8 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       }
       current = own(await modelFromArtifacts(saved.model));
       best = saved.best ? own(await modelFromArtifacts(saved.best)) : current;
+      checkRestoredModel(current, state, state.step, WHERE);
+      if (best !== current) checkRestoredModel(best, state, state.bestStep, WHERE);
       log(`[tfjs-prune] resuming after step ${state.step}`);
     } else {
       current = own(await modelFromArtifacts(await modelToArtifacts(model)));
@@ -183,6 +167,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     const batchSize = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.batchSize : 32;
     const labels = cfg.fineTune.kind === 'builtin' && cfg.fineTune.distill === null;
     const stream = new TrainingStream(model, cfg.train, batchSize, cfg.seed, labels, state.stream);
+    if (saved) checkStreamPosition(state.stream, stream.batchesPerEpoch, WHERE);
     const context = (phase: FineTuneContext['phase'], step: number): FineTuneContext => ({ phase, step, train: cfg.train, original: model, seed: cfg.seed, signal: cfg.signal });
     const secondsBefore = state.seconds.total;
 
