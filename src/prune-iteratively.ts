@@ -117,7 +117,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
   try {
     const analysis = analyze(model);
     const groups = analysis.groups.map((g) => ({ id: g.id, size: g.size, prunable: g.prunable }));
-    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency };
+    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency, loss: cfg.compile.loss };
 
     let state: RunState;
     let current: tf.LayersModel;
@@ -166,7 +166,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     }
     const batchSize = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.batchSize : 32;
     const labels = cfg.fineTune.kind === 'builtin' && cfg.fineTune.distill === null;
-    const stream = new TrainingStream(model, cfg.train, batchSize, cfg.seed, labels, state.stream);
+    const stream = new TrainingStream(model, cfg.train, batchSize, cfg.seed, labels, state.stream, labels ? { loss: cfg.compile.loss } : undefined);
     if (saved) checkStreamPosition(state.stream, stream.batchesPerEpoch, WHERE);
     const context = (phase: FineTuneContext['phase'], step: number): FineTuneContext => ({ phase, step, train: cfg.train, original: model, seed: cfg.seed, signal: cfg.signal });
     const secondsBefore = state.seconds.total;

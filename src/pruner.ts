@@ -203,7 +203,8 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
   if (criterion.needs.length > 0 && options.data === undefined) {
     throw new PruneError('MISSING_DATA', `createPruner: criterion '${criterion.name}' needs scoring data (${criterion.needs.join(', ')}); pass data: { x, y }, or use a weight-based criterion such as criteria.l1Norm().`);
   }
-  if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', criterion.needs.some((n) => n !== 'activations'));
+  const labelsNeeded = criterion.needs.some((n) => n !== 'activations');
+  if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', labelsNeeded, labelsNeeded ? { loss } : undefined);
   const originalSizes = Object.fromEntries(analyze(model).groups.filter((g) => g.prunable).map((g) => [g.id, g.size]));
   let current = model;
   return {

@@ -140,7 +140,7 @@ export async function prepareRun(
   }
   const needs = needsOf(criteriaList);
   const lossNeeded = needs.has('gradients') || needs.has('weightGradients') || needs.has('evaluations');
-  if (options.data !== undefined) checkDataSource(model, options.data, `${where}: data`, lossNeeded);
+  if (options.data !== undefined) checkDataSource(model, options.data, `${where}: data`, lossNeeded, lossNeeded ? { loss: options.loss } : undefined);
   const run = await createScoringRun(model, resolved, groups, needs, { data: options.data, loss: options.loss, batchSize, where });
   return { resolved, groups, run };
 }

@@ -318,7 +318,7 @@ export async function createScoringRun(
   try {
     if (data !== undefined && dataNeeded && groups.length > 0) {
       let probed = false;
-      for await (const batch of batchesOf(model, data, batchSize, where, lossNeeded)) {
+      for await (const batch of batchesOf(model, data, batchSize, where, lossNeeded, lossNeeded ? { loss: options.loss } : undefined)) {
         try {
           if (lossOf !== null && !probed) {
             probeLoss(resolved, plan, batch, lossOf);

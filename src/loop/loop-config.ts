@@ -154,11 +154,11 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   const d = data as PruneData;
   const distilling = fineTune.kind === 'builtin' && fineTune.distill !== null;
   const labelsForTraining = fineTune.kind === 'builtin' && !distilling;
-  checkDataSource(model, d.train, `${WHERE}: data.train`, labelsForTraining);
-  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, true);
+  checkDataSource(model, d.train, `${WHERE}: data.train`, labelsForTraining, labelsForTraining ? { loss: compile.loss } : undefined);
+  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, true, { loss: compile.loss });
   const needsScoring = criterion.needs.length > 0;
   const lossForScoring = criterion.needs.some((n) => n !== 'activations');
-  if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring);
+  if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring, lossForScoring ? { loss: compile.loss } : undefined);
   const lossOf = perExampleLoss(model, compile.loss);
   const metricDirections: Record<string, MetricDirection> = {};
   if (d.validation !== undefined) {

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { DataSource } from '../data/data-source';
+import type { LossSpec } from '../data/per-example-loss';
 import type { Metric } from '../metrics/metric';
 import { countFlops } from '../metrics/count-flops';
 import { countParams } from '../metrics/count-params';
@@ -14,12 +15,14 @@ export interface MeasureSettings {
   metrics: readonly Metric[];
   batchSize: number;
   latency: boolean;
+  /** The loss behind `lossOf`, to check the labels' shapes of validation batches. */
+  loss?: LossSpec | LossSpec[];
 }
 
 /** Validation metrics (`{}` without validation data). */
 export async function validationMetrics(model: tf.LayersModel, s: MeasureSettings): Promise<Record<string, number>> {
   if (s.validation === undefined) return {};
-  return evaluateModel(model, s.validation, s.lossOf, s.metrics, s.batchSize, 'data.validation');
+  return evaluateModel(model, s.validation, s.lossOf, s.metrics, s.batchSize, 'data.validation', s.loss === undefined ? undefined : { loss: s.loss });
 }
 
 /** Params, FLOPs, latency (when asked) and validation metrics of a model. */

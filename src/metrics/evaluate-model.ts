@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchesOf, disposeBatch, type DataSource } from '../data/data-source';
+import { batchesOf, disposeBatch, type DataSource, type LabelUse } from '../data/data-source';
 import type { Metric } from './metric';
 
 /**
@@ -14,10 +14,11 @@ export async function evaluateModel(
   metrics: readonly Metric[],
   batchSize: number,
   where: string,
+  labels?: LabelUse,
 ): Promise<Record<string, number>> {
   const sums = new Float64Array(metrics.length + 1);
   let n = 0;
-  for await (const batch of batchesOf(model, data, batchSize, where, true)) {
+  for await (const batch of batchesOf(model, data, batchSize, where, true, labels)) {
     try {
       const values = tf.tidy(() => {
         const out = model.predict(batch.x.length === 1 ? batch.x[0] : batch.x) as tf.Tensor | tf.Tensor[];
