@@ -38,6 +38,17 @@ export interface ScoreGroupsOptions {
   penaltyCost?: 'flops' | 'params';
 }
 
+/** Throws an INVALID_OPTION PruneError naming the keys of `options` that are not in `known`. */
+export function assertKnownKeys(options: object, known: readonly string[], where: string): void {
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new PruneError('INVALID_OPTION', `${where}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')} (names are case-sensitive).`);
+  }
+}
+
+/** The option names {@link scoreGroups} takes. */
+const SCORE_GROUPS_OPTIONS = ['data', 'groups', 'loss', 'batchSize', 'penaltyCost'] as const;
+
 /** Throws a PruneError unless `c` is a usable criterion. */
 export function assertCriterion(c: unknown, where: string): asserts c is Criterion {
   const crit = c as Partial<Criterion> | null;
@@ -177,6 +188,7 @@ export async function prepareRun(
 export async function scoreGroups(model: tf.LayersModel, criterion: Criterion, options: ScoreGroupsOptions = {}): Promise<GroupScores> {
   const where = 'scoreGroups';
   if (options === null || typeof options !== 'object') throw new PruneError('INVALID_OPTION', `${where}: options must be an object; got ${String(options)}.`);
+  assertKnownKeys(options, SCORE_GROUPS_OPTIONS, where);
   const { resolved, groups, run } = await prepareRun(model, [criterion], options, where);
   try {
     const raw = checkScores(criterion, groups, await criterion.score(run.input));

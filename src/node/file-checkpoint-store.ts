@@ -92,6 +92,8 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
   if (options === null || typeof options !== 'object' || (options.sync !== undefined && typeof options.sync !== 'boolean')) {
     throw new PruneError('INVALID_OPTION', `fileCheckpointStore options.sync is ${JSON.stringify(options?.sync)}, but true or false (the default, true) was expected.`);
   }
+  const unknown = Object.keys(options).filter((k) => k !== 'sync');
+  if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `fileCheckpointStore: unknown option(s) ${unknown.join(', ')}; known options: sync.`);
   const dir = path.resolve(directory);
   const sync = options.sync ?? true;
   const at = (...parts: string[]): string => path.join(dir, ...parts);

@@ -150,6 +150,7 @@ describe('fileCheckpointStore', () => {
     expect(fs.existsSync(dir)).toBe(false);
     await expectPruneErrorAsync(async () => fileCheckpointStore(''), 'INVALID_OPTION', 'directory');
     await expectPruneErrorAsync(async () => fileCheckpointStore(dir, { sync: 'yes' as unknown as boolean }), 'INVALID_OPTION', 'sync');
+    await expectPruneErrorAsync(async () => fileCheckpointStore(dir, { fsync: false } as never), 'INVALID_OPTION', 'unknown option(s) fsync');
   });
 });
 
