@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { PruneError } from './errors';
 import { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifacts';
+import { assertDataNotEmpty } from './data/assert-data-not-empty';
 import { compileModel, disposeModel } from './finetune/compile-options';
 import type { FineTuneContext } from './finetune/fine-tune-options';
 import { finalPhase, fineTunePhase } from './loop/fine-tune-phase';
@@ -115,6 +116,9 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
   };
   let result: tf.LayersModel | null = null;
   try {
+    await assertDataNotEmpty(cfg.train, `${WHERE}: data.train`);
+    await assertDataNotEmpty(cfg.validation, `${WHERE}: data.validation`);
+    await assertDataNotEmpty(cfg.scoring, `${WHERE}: data.scoring`);
     const analysis = analyze(model);
     const groups = analysis.groups.map((g) => ({ id: g.id, size: g.size, prunable: g.prunable }));
     const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency, loss: cfg.compile.loss };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { PruneError } from '../errors';
+import { noExamples } from './assert-data-not-empty';
 import { checkLabelShapes } from './check-label-shapes';
 import type { LossSpec } from './per-example-loss';
 
@@ -124,7 +125,7 @@ export function checkDataSource(model: tf.LayersModel, data: unknown, where: str
   const d = data as TensorData;
   const x = asList(d.x)!;
   checkBatch(model, x, asList(d.y), where, labelsRequired, labels);
-  if (x[0].shape[0] === 0) throw new PruneError('MISSING_DATA', `${where}: the data holds no examples.`);
+  if (x[0].shape[0] === 0) throw new PruneError('MISSING_DATA', noExamples(where, `x has 0 rows along its first axis`));
 }
 
 /**

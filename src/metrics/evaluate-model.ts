@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchesOf, disposeBatch, type DataSource, type LabelUse } from '../data/data-source';
+import { noExamples } from '../data/assert-data-not-empty';
+import { PruneError } from '../errors';
 import type { Metric } from './metric';
 
 /**
@@ -35,6 +37,7 @@ export async function evaluateModel(
       disposeBatch(batch);
     }
   }
+  if (n === 0) throw new PruneError('MISSING_DATA', noExamples(where, 'the dataset yielded no element, or only empty batches'));
   const result: Record<string, number> = { loss: sums[0] / n };
   metrics.forEach((m, i) => (result[m.name] = sums[i + 1] / n));
   return result;
