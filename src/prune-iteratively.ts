@@ -198,7 +198,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       if (cfg.fineTune.kind === 'function' || cfg.fineTune.initial !== null) {
         const r = await fineTunePhase(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0));
         state.seconds.fineTune += r.seconds;
-        if (r.diverged) throw new PruneError('INVALID_OPTION', `${WHERE}: the initial fine-tune diverged (a NaN or infinite loss); lower the learning rate of compile.optimizer.`);
+        if (r.diverged) throw new PruneError('INVALID_OPTION', `${WHERE}: the initial fine-tune diverged (a NaN or infinite loss, weights or BatchNorm statistics); lower the learning rate of compile.optimizer, and check that data.train holds no NaN or infinite values.`);
         if (r.aborted) stoppedBy = 'aborted';
       }
       const t = performance.now();

@@ -126,6 +126,27 @@ export function checkDataSource(model: tf.LayersModel, data: unknown, where: str
   const x = asList(d.x)!;
   checkBatch(model, x, asList(d.y), where, labelsRequired, labels);
   if (x[0].shape[0] === 0) throw new PruneError('MISSING_DATA', noExamples(where, `x has 0 rows along its first axis`));
+  assertFinite(x, 'x', where);
+  const y = asList(d.y);
+  if (y !== undefined) assertFinite(y, 'y', where);
+}
+
+/** Throws INVALID_DATA naming the first example of a float tensor that holds NaN or an infinity. */
+function assertFinite(tensors: tf.Tensor[], name: string, where: string): void {
+  tensors.forEach((t, i) => {
+    if (t.dtype !== 'float32') return;
+    const example = tf.tidy(() => {
+      const ok = t.isFinite().reshape([t.shape[0], -1]).all(1);
+      return ok.all().dataSync()[0] === 1 ? -1 : ok.argMin().dataSync()[0];
+    });
+    if (example < 0) return;
+    const label = `${name}${tensors.length > 1 ? `[${i}]` : ''}`;
+    throw new PruneError(
+      'INVALID_DATA',
+      `${where}: ${label} holds NaN or infinite values (first in example ${example}), which would make every loss, score and BatchNorm statistic NaN. ` +
+        'Clean the data before pruning: replace missing values, and check the normalisation (a division by a zero standard deviation gives NaN).',
+    );
+  });
 }
 
 /**

@@ -32,9 +32,11 @@ export async function fineTunePhase(
         loss: cfg.compile.loss,
         signal: cfg.signal,
       });
-  const diverged = result.diverged || (result.steps > 0 && !weightsFinite(model));
+  let diverged = result.diverged || (result.steps > 0 && !weightsFinite(model));
   if (!diverged && !result.aborted && cfg.fineTune.recalibrateBatchNorm > 0) {
-    await recalibrateBatchNorm(model, stream, cfg.fineTune.recalibrateBatchNorm);
+    const updated = await recalibrateBatchNorm(model, stream, cfg.fineTune.recalibrateBatchNorm);
+    // NaN or infinite data or activations give such moving statistics: a divergence, like a NaN loss.
+    if (updated > 0 && !weightsFinite(model)) diverged = true;
   }
   return { ...result, diverged, seconds: (performance.now() - start) / 1000 };
 }
