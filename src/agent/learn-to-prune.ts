@@ -26,6 +26,7 @@ import type { AgentLayerTrace, PruneReportJSON } from '../report/report-json';
 import type { StepRecord } from '../report/step-record';
 import { prune } from '../surgery/prune';
 import { trainLayerAgent, type AgentTrainingOptions, type ResolvedAgentTraining } from './train-layer-agent';
+import { yieldToEventLoop } from '../util/yield-to-event-loop';
 
 /**
  * Options of {@link learnToPrune}.
@@ -82,6 +83,7 @@ async function gatedFineTune(
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   try {
     for (let i = 0; i < steps; i++) {
+      if (i > 0) await yieldToEventLoop();
       const batch = await stream.next();
       if (batch === null || batch.y === null) {
         if (batch) tf.dispose(batch.x);

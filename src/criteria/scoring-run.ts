@@ -15,6 +15,7 @@ import type { ChannelStats, ChannelValues, CriterionInput, CriterionNeed } from 
 import { gatedForward, planGates, type GatePlan, type GateTap } from './gated-forward';
 import { GatedEvaluator, type EvaluationMetric } from './gated-evaluator';
 import { WeightViews } from './weight-views';
+import { yieldToEventLoop } from '../util/yield-to-event-loop';
 
 /** What the scoring run needs besides the model. */
 export interface ScoringRunOptions {
@@ -332,6 +333,7 @@ export async function createScoringRun(
           if (keepBatches) kept.push(batch);
           else disposeBatch(batch);
         }
+        await yieldToEventLoop();
       }
       if (examples === 0) throw new PruneError('MISSING_DATA', noExamples(`${where}: data`, 'the dataset yielded no element, or only empty batches'));
     }

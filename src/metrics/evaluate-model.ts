@@ -3,6 +3,7 @@ import { batchesOf, disposeBatch, type DataSource, type LabelUse } from '../data
 import { noExamples } from '../data/assert-data-not-empty';
 import { PruneError } from '../errors';
 import type { Metric } from './metric';
+import { yieldToEventLoop } from '../util/yield-to-event-loop';
 
 /**
  * Mean loss and metrics of a model over labelled data, in inference mode, batch by batch (the
@@ -36,6 +37,7 @@ export async function evaluateModel(
     } finally {
       disposeBatch(batch);
     }
+    await yieldToEventLoop();
   }
   if (n === 0) throw new PruneError('MISSING_DATA', noExamples(where, 'the dataset yielded no element, or only empty batches'));
   const result: Record<string, number> = { loss: sums[0] / n };
