@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ResolvedGroup } from '../graph/find-groups';
+import { lockedGroupHint } from '../graph/locked-group-hint';
 import { resolveModel, type ResolvedModel } from '../graph/resolve-model';
 import { PruneError } from '../errors';
 import { checkDataSource, type DataSource } from '../data/data-source';
@@ -75,7 +76,9 @@ export function selectGroups(resolved: ResolvedModel, ids: readonly string[] | u
     if (!g) {
       throw new PruneError('UNKNOWN_GROUP', `${where}: no pruning group has id '${id}'. Prunable groups: ${prunable.map((p) => p.id).join(', ') || '(none)'}.`);
     }
-    if (!g.prunable) throw new PruneError('GROUP_NOT_PRUNABLE', `${where}: group '${id}' cannot be pruned (${g.reason}), so it is not scored.`);
+    if (!g.prunable) {
+      throw new PruneError('GROUP_NOT_PRUNABLE', `${where}: group '${id}' cannot be pruned (${g.reason}), so it is not scored. ${lockedGroupHint(g.reason, prunable.map((p) => p.id))}`);
+    }
     return g;
   });
 }

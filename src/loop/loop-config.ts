@@ -94,7 +94,7 @@ export interface LoopConfig {
   measuresLatency: boolean;
 }
 
-const WHERE = 'pruneIteratively';
+const LOOP = 'pruneIteratively';
 const DEFAULT_SCORING_EXAMPLES = 256;
 
 /** The first `n` examples of tensor data (new tensors), or the first batches of a dataset. */
@@ -112,8 +112,11 @@ export function headOf(data: DataSource, n: number, owned: tf.Tensor[]): DataSou
   return { x: Array.isArray(x) ? xs.map(cut) : cut(x), ...(ys ? { y: Array.isArray(y) ? ys.map(cut) : cut(y as tf.Tensor) } : {}) };
 }
 
-/** Checks every option and the data before any work. */
-export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options: unknown): LoopConfig {
+/**
+ * Checks every option and the data before any work. `WHERE` heads the error messages: the entry
+ * point the user called (`pruneIteratively`, `learnToPrune`).
+ */
+export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options: unknown, WHERE = LOOP): LoopConfig {
   if (options === null || typeof options !== 'object') {
     throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
   }
