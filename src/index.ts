@@ -95,3 +95,5 @@ export { PruningAgent } from './agent/pruning-agent';
 export type { PruningAgentOptions } from './agent/pruning-agent';
 export type { AgentTrainingOptions } from './agent/train-layer-agent';
 export type { AgentLayerTrace } from './report/report-json';
+export { foldBatchNorm } from './deploy/fold-batch-norm';
+export type { FoldBatchNormResult } from './deploy/fold-batch-norm';
