@@ -97,3 +97,6 @@ export type { AgentTrainingOptions } from './agent/train-layer-agent';
 export type { AgentLayerTrace } from './report/report-json';
 export { foldBatchNorm } from './deploy/fold-batch-norm';
 export type { FoldBatchNormResult } from './deploy/fold-batch-norm';
+export { saveQuantized } from './deploy/save-quantized';
+export type { SaveQuantizedOptions, SaveQuantizedResult } from './deploy/save-quantized';
+export type { StorageDtype, StoredTensor } from './deploy/quantize-artifacts';
