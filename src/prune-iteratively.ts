@@ -4,6 +4,7 @@ import { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifac
 import { assertDataNotEmpty } from './data/assert-data-not-empty';
 import { compileModel, disposeModel } from './finetune/compile-options';
 import type { FineTuneContext } from './finetune/fine-tune-options';
+import { deployPhase } from './loop/deploy-phase';
 import { finalPhase, fineTunePhase } from './loop/fine-tune-phase';
 import { TrainingStream } from './finetune/training-stream';
 import { analyze } from './graph/analyze';
@@ -49,6 +50,7 @@ function settingsOf(cfg: LoopConfig): string {
     fineTune: cfg.fineTune.kind === 'function' ? `function ${String(cfg.fineTune.fn)}` : cfg.fineTune,
     objective: cfg.objective,
     stop: cfg.stop.name,
+    ...(cfg.deploy ? { deploy: cfg.deploy } : {}),
     loss: typeof cfg.compile.loss === 'function' ? 'function' : cfg.compile.loss,
     metrics: cfg.compile.metrics.map((m) => m.name),
     seed: cfg.seed,
@@ -121,7 +123,15 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     await assertDataNotEmpty(cfg.scoring, `${WHERE}: data.scoring`);
     const analysis = analyze(model);
     const groups = analysis.groups.map((g) => ({ id: g.id, size: g.size, prunable: g.prunable }));
-    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency, loss: cfg.compile.loss };
+    const measure: MeasureSettings = {
+      validation: cfg.validation,
+      lossOf: cfg.lossOf,
+      metrics: cfg.compile.metrics,
+      batchSize: 128,
+      latency: cfg.measuresLatency,
+      loss: cfg.compile.loss,
+      size: cfg.measuresSize ? { dtype: cfg.deploy?.dtype ?? 'float32', minElements: cfg.deploy?.minElements ?? 256 } : null,
+    };
 
     let state: RunState;
     let current: tf.LayersModel;
@@ -259,6 +269,8 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         params: pruned.params,
         flops: pruned.flops,
         ...(after.latencyMs !== undefined ? { latencyMs: after.latencyMs } : {}),
+        ...(after.bytes !== undefined ? { bytes: after.bytes } : {}),
+        ...(after.bytesQuantized !== undefined ? { bytesQuantized: after.bytesQuantized } : {}),
         metricsBeforeFineTune: before,
         metricsAfterFineTune: after.metrics,
         seconds: { scoring: pruned.seconds.scoring, surgery: pruned.seconds.surgery, fineTune: ft.seconds, evaluation },
@@ -305,6 +317,16 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     if (end.undone) stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;
     const { final } = end;
     const finalBeforeFineTune = end.before;
+    // (4) Optional deploy step: fold BatchNormalization, measure the model as stored at deploy.dtype.
+    let deployed: Awaited<ReturnType<typeof deployPhase>>['report'] | undefined;
+    if (cfg.deploy) {
+      const d = await deployPhase(result, cfg.deploy, cfg.compile, measure);
+      if (d.model !== result) live.delete(result); // deployPhase disposed it
+      result = own(d.model);
+      deployed = d.report;
+      state.seconds.evaluation += d.report.seconds;
+      log(`[tfjs-prune] deploy: ${d.report.folded.length} BatchNormalization folded, ${d.report.bytes} bytes at ${d.report.dtype} (${d.report.bytesFloat32} at float32)${Object.entries(d.report.metrics).map(([k, v]) => `, ${k} ${v.toPrecision(4)}`).join('')}`);
+    }
     state.seconds.total = secondsBefore + (performance.now() - runStart) / 1000;
 
     const json: PruneReportJSON = {
@@ -321,6 +343,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       ...(finalBeforeFineTune ? { finalBeforeFineTune } : {}),
       seconds: state.seconds,
       groups,
+      ...(deployed ? { deploy: deployed } : {}),
     };
     log(`[tfjs-prune] stopped by ${stoppedBy}${stopDetail ? ` (${stopDetail})` : ''}; returning step ${resultStep}: FLOPs ${((100 * final.flops) / state.baseline.flops).toFixed(1)}%`);
     live.delete(result);

@@ -18,15 +18,17 @@ import { prune } from './surgery/prune';
 import type { Removals } from './surgery/validate-removals';
 
 /**
- * What a run optimises: compute (`'flops'`), size (`'params'`) or measured speed (`'latency'`).
- * The FLOPs-aware ranking charges channels by this cost (latency by FLOPs, its proxy).
+ * What a run optimises: compute (`'flops'`), size (`'params'`), measured speed (`'latency'`) or
+ * bytes on disk (`'size'`, measured at the deploy precision; see `targetSize`). The FLOPs-aware
+ * ranking charges channels by this cost (latency by FLOPs, its proxy; size by params, which
+ * bytes are proportional to at one precision).
  *
  * @example
  * ```ts
  * const objective: Objective = 'params';
  * ```
  */
-export type Objective = 'flops' | 'params' | 'latency';
+export type Objective = 'flops' | 'params' | 'latency' | 'size';
 
 /**
  * Options of {@link createPruner}.
@@ -137,7 +139,7 @@ export async function pruneStep(
     loss: scoring.loss,
     batchSize: scoring.batchSize,
     groups: candidates,
-    penaltyCost: scoring.objective === 'params' ? 'params' : 'flops',
+    penaltyCost: scoring.objective === 'params' || scoring.objective === 'size' ? 'params' : 'flops',
   });
   const scoringSeconds = (performance.now() - t0) / 1000;
   const removals = planStep(groups, scores, originalSizes, schedule);
@@ -165,8 +167,8 @@ export async function pruneStep(
 /** Checks the options shared by the stepper and the loop. */
 export function checkObjective(objective: unknown, where: string): Objective {
   const o = objective ?? 'flops';
-  if (o !== 'flops' && o !== 'params' && o !== 'latency') {
-    throw new PruneError('INVALID_OPTION', `${where}: objective must be 'flops', 'params' or 'latency'; got ${JSON.stringify(objective)}.`);
+  if (o !== 'flops' && o !== 'params' && o !== 'latency' && o !== 'size') {
+    throw new PruneError('INVALID_OPTION', `${where}: objective must be 'flops', 'params', 'latency' or 'size'; got ${JSON.stringify(objective)}.`);
   }
   return o;
 }

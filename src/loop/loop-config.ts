@@ -13,6 +13,7 @@ import type { StepRecord } from '../report/step-record';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from '../schedule/schedule-options';
 import type { StopPolicy } from '../stopping/stop-policy';
 import { checkObjective, type Objective } from '../pruner';
+import { resolveDeploy, type DeployOptions, type ResolvedDeploy } from './deploy-phase';
 
 /**
  * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds,
@@ -52,7 +53,7 @@ export interface PruneIterativelyOptions {
   schedule?: ScheduleOptions;
   /** Fine-tuning between steps (and before/after), a custom function, or `distill(...)`. Default: 100 minibatches of 32. */
   fineTune?: FineTuneOptions | FineTuneFunction;
-  /** What the run trades accuracy for: `'flops'`, `'params'` or `'latency'`. Default: `'flops'`. */
+  /** What the run trades accuracy for: `'flops'`, `'params'`, `'latency'` or `'size'` (stored bytes). Default: `'flops'`. */
   objective?: Objective;
   /** When to stop: a policy or a composition (`anyOf`, `allOf`). Required. */
   stop: StopPolicy;
@@ -68,6 +69,12 @@ export interface PruneIterativelyOptions {
   checkpoint?: CheckpointStore;
   /** Continue from `checkpoint`'s last completed step (a fresh start when it is empty). Default: false. */
   resume?: boolean;
+  /**
+   * After the run, fold BatchNormalization and measure the model stored at `dtype`; the returned
+   * model is the folded one (save it with `saveQuantized(model, dest, { dtype })`), the report's
+   * `deploy` says what it takes and scores. Default: none (off).
+   */
+  deploy?: DeployOptions;
 }
 
 /** Everything a run needs, checked. */
@@ -92,6 +99,10 @@ export interface LoopConfig {
   lossOf: (yTrue: tf.Tensor[], yPred: tf.Tensor[]) => tf.Tensor1D;
   metricDirections: Record<string, MetricDirection>;
   measuresLatency: boolean;
+  /** The deploy step, or null. */
+  deploy: ResolvedDeploy | null;
+  /** Whether every measurement has stored bytes (objective 'size', a size target, or a deploy step). */
+  measuresSize: boolean;
 }
 
 const LOOP = 'pruneIteratively';
@@ -121,7 +132,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
   }
   const o = options as Partial<PruneIterativelyOptions>;
-  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume'];
+  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'deploy'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')}.`);
   const compile = resolveCompile(o.compile, WHERE);
@@ -169,6 +180,8 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     for (const m of compile.metrics) metricDirections[m.name] = m.direction;
   }
   const measuresLatency = objective === 'latency' || stop.requires?.latency === true;
+  const deploy = resolveDeploy(o.deploy, WHERE);
+  const measuresSize = objective === 'size' || stop.requires?.size === true || deploy !== null;
   for (const name of stop.requires?.metrics ?? []) {
     if (d.validation === undefined) {
       throw new PruneError('MISSING_DATA', `${WHERE}: the stopping policy '${stop.name}' bounds metric '${name}', which is measured on validation data, but data.validation was not given.`);
@@ -207,5 +220,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     lossOf,
     metricDirections,
     measuresLatency,
+    deploy,
+    measuresSize,
   };
 }

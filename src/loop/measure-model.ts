@@ -6,6 +6,8 @@ import { countFlops } from '../metrics/count-flops';
 import { countParams } from '../metrics/count-params';
 import { evaluateModel } from '../metrics/evaluate-model';
 import { measureLatency } from '../metrics/measure-latency';
+import { storedSize } from '../metrics/stored-size';
+import type { StorageDtype } from '../deploy/quantize-artifacts';
 import type { Measurement } from '../report/measurement';
 
 /** What the loop measures and with what. */
@@ -17,6 +19,8 @@ export interface MeasureSettings {
   latency: boolean;
   /** The loss behind `lossOf`, to check the labels' shapes of validation batches. */
   loss?: LossSpec | LossSpec[];
+  /** Stored bytes to measure: at float32, and at `dtype` when it is not float32. Default: none. */
+  size?: { dtype: StorageDtype; minElements: number } | null;
 }
 
 /** Validation metrics (`{}` without validation data). */
@@ -29,5 +33,9 @@ export async function validationMetrics(model: tf.LayersModel, s: MeasureSetting
 export async function measureModel(model: tf.LayersModel, s: MeasureSettings, metrics?: Record<string, number>): Promise<Measurement> {
   const m: Measurement = { params: countParams(model).total, flops: countFlops(model).total, metrics: metrics ?? (await validationMetrics(model, s)) };
   if (s.latency) m.latencyMs = (await measureLatency(model, { batchSize: 1, runs: 30, warmup: 5 })).medianMs;
+  if (s.size) {
+    m.bytes = storedSize(model).bytes;
+    if (s.size.dtype !== 'float32') m.bytesQuantized = storedSize(model, s.size).bytes;
+  }
   return m;
 }
