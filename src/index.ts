@@ -23,6 +23,8 @@ export type {
 } from './graph/prunable-layer';
 export { prune } from './surgery/prune';
 export type { Removals } from './surgery/validate-removals';
+export type { PruneOptions } from './surgery/prune';
+export type { CompensateOptions } from './compensation/compensate-options';
 export { countParams } from './metrics/count-params';
 export type { CountParamsResult } from './metrics/count-params';
 export { countFlops } from './metrics/count-flops';
