@@ -133,7 +133,7 @@ export async function compensateModel(
         const reason = linearViewUnsupported(pn.layer);
         if (reason !== null) skipped.push({ layer: rn.name, reason });
         else {
-          const done = await refitLayer(rn.layer, pn.layer, refIns[0], prIns[0], options, random, where);
+          const done = await refitLayer(rn.layer, pn.layer, refIns[0], prIns[0], keepPositions(flow, rn.outputs[0], removed), options, random, where);
           if ('reason' in done) skipped.push({ layer: rn.name, reason: done.reason });
           else layers.push(done);
         }
@@ -164,6 +164,7 @@ async function refitLayer(
   target: tf.layers.Layer,
   refIn: Host[],
   prIn: Host[],
+  keepOut: Int32Array | null,
   options: ResolvedCompensation,
   random: () => number,
   where: string,
@@ -194,8 +195,10 @@ async function refitLayer(
       const xp = view.design(toTensor(prIn[b]), pick, view.depthwiseIndex >= 0 ? weights[view.depthwiseIndex] : undefined);
       const xr = refView.design(toTensor(refIn[b]), pick, refView.depthwiseIndex >= 0 ? refWeights[refView.depthwiseIndex] : undefined);
       const k = refWeights[refView.kernelIndex];
-      let y = tf.matMul(xr, k.reshape([-1, outputs]));
+      let y = tf.matMul(xr, k.reshape([-1, k.shape[k.rank - 1]]));
       if (refView.biasIndex >= 0) y = y.add(refWeights[refView.biasIndex]);
+      // The layer may also have lost some of its own outputs: match the ones it keeps.
+      if (keepOut !== null) y = tf.gather(y, tf.tensor1d(keepOut, 'int32'), 1);
       eq.add(xp, y as tf.Tensor2D);
     });
     await yieldToEventLoop();
