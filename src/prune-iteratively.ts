@@ -9,6 +9,8 @@ import { analyze } from './graph/analyze';
 import { resolveLoopConfig, type LoopConfig, type PruneData, type PruneIterativelyOptions } from './loop/loop-config';
 import { measureModel, validationMetrics, type MeasureSettings } from './loop/measure-model';
 import { stepLine } from './loop/step-line';
+import { exampleShapeOf } from './loop/example-shape';
+import { hasDynamicInput } from './metrics/input-shape';
 import { assertLayersModel } from './model/assert-layers-model';
 import { pruneStep } from './pruner';
 import type { Measurement } from './report/measurement';
@@ -117,6 +119,19 @@ function meetsBounds(cfg: LoopConfig, m: Measurement, baseline: Measurement): bo
 export async function pruneIteratively(model: tf.LayersModel, data: PruneData, options: PruneIterativelyOptions): Promise<PruneResult> {
   assertLayersModel(model, 'model');
   const cfg = resolveLoopConfig(model, data, options);
+  if (cfg.inputShape === undefined && hasDynamicInput(model)) {
+    // A model without a fixed input size is measured at the size of its data, found before any work.
+    const shape = await exampleShapeOf([cfg.validation, cfg.scoring, cfg.train], WHERE);
+    if (shape === null) {
+      tf.dispose(cfg.owned);
+      throw new PruneError(
+        'INVALID_OPTION',
+        `${WHERE}: model input(s) ${model.inputs.map((t) => JSON.stringify(t.shape)).join(', ')} have no fixed size and the data gave no example to take one from, ` +
+          'so FLOPs and latency cannot be measured. Pass options.inputShape, the shape of one example without the batch axis (e.g. [128, 128, 3]).',
+      );
+    }
+    cfg.inputShape = shape;
+  }
   const runStart = performance.now();
   const live = new Set<tf.LayersModel>();
   const own = (m: tf.LayersModel): tf.LayersModel => {
@@ -136,7 +151,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
   try {
     const analysis = analyze(model);
     const groups = analysis.groups.map((g) => ({ id: g.id, size: g.size, prunable: g.prunable }));
-    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency };
+    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency, inputShape: cfg.inputShape };
 
     let state: RunState;
     let current: tf.LayersModel;
@@ -216,7 +231,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       state.baseline = await measureModel(current, measure);
       state.seconds.evaluation += (performance.now() - t) / 1000;
       cfg.stop.validate?.({ baseline: state.baseline, metrics: cfg.metricDirections, measuresLatency: cfg.measuresLatency });
-      log(`[tfjs-prune] baseline: ${state.baseline.params} params, ${state.baseline.flops} MACs${Object.entries(state.baseline.metrics).map(([k, v]) => `, ${k} ${v.toPrecision(4)}`).join('')}`);
+      log(`[tfjs-prune] baseline: ${state.baseline.params} params, ${state.baseline.flops} MACs${cfg.inputShape ? ` at input ${JSON.stringify(cfg.inputShape.length === 1 ? cfg.inputShape[0] : cfg.inputShape)}` : ''}${Object.entries(state.baseline.metrics).map(([k, v]) => `, ${k} ${v.toPrecision(4)}`).join('')}`);
       await save();
     }
 
@@ -231,6 +246,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         data: cfg.scoring,
         loss: cfg.compile.loss,
         objective: cfg.objective,
+        inputShape: cfg.inputShape,
       });
       state.seconds.scoring += pruned.seconds.scoring;
       state.seconds.surgery += pruned.seconds.surgery;
@@ -332,6 +348,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       ...(finalBeforeFineTune ? { finalBeforeFineTune } : {}),
       seconds: state.seconds,
       groups,
+      ...(cfg.inputShape ? { inputShape: cfg.inputShape } : {}),
     };
     log(`[tfjs-prune] stopped by ${stoppedBy}${stopDetail ? ` (${stopDetail})` : ''}; returning step ${resultStep}: FLOPs ${((100 * final.flops) / state.baseline.flops).toFixed(1)}%`);
     live.delete(result);

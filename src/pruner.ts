@@ -11,6 +11,7 @@ import { analyze } from './graph/analyze';
 import { resolveModel } from './graph/resolve-model';
 import { assertLayersModel } from './model/assert-layers-model';
 import { countFlops } from './metrics/count-flops';
+import { resolveInputShape, type InputShape } from './metrics/input-shape';
 import { countParams } from './metrics/count-params';
 import { planStep } from './schedule/plan-step';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from './schedule/schedule-options';
@@ -49,6 +50,11 @@ export interface PrunerOptions {
   loss?: LossSpec | LossSpec[];
   /** Scoring batch size. Default: 32. */
   batchSize?: number;
+  /**
+   * The shape of one example (no batch axis) at which each step's `flops` is counted, for models
+   * whose input size is not fixed (`[null, null, null, 3]`). Default: the model's own input shape.
+   */
+  inputShape?: InputShape;
 }
 
 /**
@@ -127,8 +133,9 @@ export async function pruneStep(
   criterion: Criterion,
   schedule: ResolvedSchedule,
   originalSizes: Readonly<Record<string, number>>,
-  scoring: { data?: DataSource; loss?: LossSpec | LossSpec[]; batchSize?: number; objective: Objective },
+  scoring: { data?: DataSource; loss?: LossSpec | LossSpec[]; batchSize?: number; objective: Objective; inputShape?: number[][] },
 ): Promise<PrunerStep> {
+  const at = scoring.inputShape ? { inputShape: scoring.inputShape } : {};
   const groups = analyze(model).groups;
   const candidates = groups.filter((g) => g.prunable && !schedule.exclude(g)).map((g) => g.id);
   const t0 = performance.now();
@@ -144,7 +151,7 @@ export async function pruneStep(
   const removedPerGroup = Object.fromEntries(Object.entries(removals).map(([id, r]) => [id, r.length]));
   const channels = Object.fromEntries(groups.filter((g) => g.prunable).map((g) => [g.id, g.size - (removedPerGroup[g.id] ?? 0)]));
   if (Object.keys(removals).length === 0) {
-    return { model: null, removals, removedPerGroup, removedPerLayer: {}, channels, params: countParams(model).total, flops: countFlops(model).total, scores, seconds: { scoring: scoringSeconds, surgery: 0 } };
+    return { model: null, removals, removedPerGroup, removedPerLayer: {}, channels, params: countParams(model).total, flops: countFlops(model, at).total, scores, seconds: { scoring: scoringSeconds, surgery: 0 } };
   }
   const t1 = performance.now();
   const next = prune(model, removals);
@@ -156,7 +163,7 @@ export async function pruneStep(
     removedPerLayer: removedPerLayer(model, removals),
     channels,
     params: countParams(next).total,
-    flops: countFlops(next).total,
+    flops: countFlops(next, at).total,
     scores,
     seconds: { scoring: scoringSeconds, surgery: surgerySeconds },
   };
@@ -186,7 +193,7 @@ export function checkObjective(objective: unknown, where: string): Objective {
 export function createPruner(model: tf.LayersModel, options: PrunerOptions = {}): Pruner {
   assertLayersModel(model, 'model');
   if (options === null || typeof options !== 'object') throw new PruneError('INVALID_OPTION', `createPruner: options must be an object; got ${String(options)}.`);
-  const known = ['criterion', 'schedule', 'objective', 'data', 'loss', 'batchSize'];
+  const known = ['criterion', 'schedule', 'objective', 'data', 'loss', 'batchSize', 'inputShape'];
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
     throw new PruneError('INVALID_OPTION', `createPruner: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')} (channelsPerStep, minChannels... go inside schedule).`);
@@ -204,6 +211,7 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
     throw new PruneError('MISSING_DATA', `createPruner: criterion '${criterion.name}' needs scoring data (${criterion.needs.join(', ')}); pass data: { x, y }, or use a weight-based criterion such as criteria.l1Norm().`);
   }
   if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', criterion.needs.some((n) => n !== 'activations'));
+  const inputShape = options.inputShape === undefined ? undefined : resolveInputShape(model, options.inputShape, 'createPruner');
   const originalSizes = Object.fromEntries(analyze(model).groups.filter((g) => g.prunable).map((g) => [g.id, g.size]));
   let current = model;
   return {
@@ -212,7 +220,7 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
     },
     originalSizes,
     async step() {
-      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss, batchSize: options.batchSize, objective });
+      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss, batchSize: options.batchSize, objective, inputShape });
       if (result.model) current = result.model;
       return result;
     },

@@ -12,6 +12,7 @@ import type { MetricDirection } from '../report/measurement';
 import type { StepRecord } from '../report/step-record';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from '../schedule/schedule-options';
 import type { StopPolicy } from '../stopping/stop-policy';
+import { resolveInputShape, type InputShape } from '../metrics/input-shape';
 import { checkObjective, type Objective } from '../pruner';
 
 /**
@@ -68,6 +69,13 @@ export interface PruneIterativelyOptions {
   checkpoint?: CheckpointStore;
   /** Continue from `checkpoint`'s last completed step (a fresh start when it is empty). Default: false. */
   resume?: boolean;
+  /**
+   * The shape of one example (no batch axis) at which FLOPs and latency are measured, for models
+   * whose input size is not fixed (`[null, null, null, 3]`). Default: the model's own input shape;
+   * when it is not fixed, the shape of the first example of the validation, scoring or training
+   * data (in that order).
+   */
+  inputShape?: InputShape;
 }
 
 /** Everything a run needs, checked. */
@@ -92,6 +100,8 @@ export interface LoopConfig {
   lossOf: (yTrue: tf.Tensor[], yPred: tf.Tensor[]) => tf.Tensor1D;
   metricDirections: Record<string, MetricDirection>;
   measuresLatency: boolean;
+  /** Example shapes (one per input) to measure at; unset: the model's own (fixed) input shapes. */
+  inputShape?: number[][];
 }
 
 const WHERE = 'pruneIteratively';
@@ -118,7 +128,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
   }
   const o = options as Partial<PruneIterativelyOptions>;
-  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume'];
+  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')}.`);
   const compile = resolveCompile(o.compile, WHERE);
@@ -146,6 +156,8 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   if (o.checkpoint !== undefined && (typeof o.checkpoint !== 'object' || typeof o.checkpoint.save !== 'function' || typeof o.checkpoint.load !== 'function')) {
     throw new PruneError('INVALID_OPTION', `${WHERE}: checkpoint must be a CheckpointStore ({ save, load, clear }), e.g. memoryCheckpointStore() or fileCheckpointStore(dir) from 'tfjs-prune/node'.`);
   }
+
+  const inputShape = o.inputShape === undefined ? undefined : resolveInputShape(model, o.inputShape, WHERE);
 
   // Data.
   if (data === null || typeof data !== 'object' || !('train' in data)) {
@@ -204,5 +216,6 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     lossOf,
     metricDirections,
     measuresLatency,
+    ...(inputShape ? { inputShape } : {}),
   };
 }

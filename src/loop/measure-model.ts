@@ -14,6 +14,8 @@ export interface MeasureSettings {
   metrics: readonly Metric[];
   batchSize: number;
   latency: boolean;
+  /** Example shapes to count FLOPs and measure latency at (models whose input size is not fixed). */
+  inputShape?: number[][];
 }
 
 /** Validation metrics (`{}` without validation data). */
@@ -24,7 +26,8 @@ export async function validationMetrics(model: tf.LayersModel, s: MeasureSetting
 
 /** Params, FLOPs, latency (when asked) and validation metrics of a model. */
 export async function measureModel(model: tf.LayersModel, s: MeasureSettings, metrics?: Record<string, number>): Promise<Measurement> {
-  const m: Measurement = { params: countParams(model).total, flops: countFlops(model).total, metrics: metrics ?? (await validationMetrics(model, s)) };
-  if (s.latency) m.latencyMs = (await measureLatency(model, { batchSize: 1, runs: 30, warmup: 5 })).medianMs;
+  const at = s.inputShape ? { inputShape: s.inputShape } : {};
+  const m: Measurement = { params: countParams(model).total, flops: countFlops(model, at).total, metrics: metrics ?? (await validationMetrics(model, s)) };
+  if (s.latency) m.latencyMs = (await measureLatency(model, { batchSize: 1, runs: 30, warmup: 5, ...at })).medianMs;
   return m;
 }
