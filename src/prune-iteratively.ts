@@ -10,6 +10,9 @@ import { resolveLoopConfig, type LoopConfig, type PruneData, type PruneIterative
 import { measureModel, validationMetrics, type MeasureSettings } from './loop/measure-model';
 import { stepLine } from './loop/step-line';
 import { exampleShapeOf } from './loop/example-shape';
+import { changedBatchNorms } from './loop/changed-batch-norms';
+import { headOf } from './loop/loop-config';
+import { compareOutputs } from './metrics/compare-outputs';
 import { hasDynamicInput } from './metrics/input-shape';
 import { assertLayersModel } from './model/assert-layers-model';
 import { pruneStep } from './pruner';
@@ -76,6 +79,11 @@ function settingsOf(cfg: LoopConfig): string {
 }
 
 const WHERE = 'pruneIteratively';
+
+/** Whether tensor data has labels (a dataset is taken to have them: it is checked batch by batch). */
+function hasLabels(data: PruneData['train']): boolean {
+  return !('x' in data) || (data as { y?: unknown }).y !== undefined;
+}
 
 /** Whether a measurement meets every bound of the stop policy. */
 function meetsBounds(cfg: LoopConfig, m: Measurement, baseline: Measurement): boolean {
@@ -151,6 +159,13 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
   try {
     const analysis = analyze(model);
     const groups = analysis.groups.map((g) => ({ id: g.id, size: g.size, prunable: g.prunable }));
+    // Judge of the BatchNormalization re-estimation (lower is better): the validation loss, or,
+    // without labelled validation data, the distance from the original model's outputs.
+    const guardData = cfg.validation ?? cfg.scoring ?? headOf(cfg.train, 256, cfg.owned);
+    const judge = async (m: tf.LayersModel): Promise<number> =>
+      cfg.validation !== undefined && hasLabels(cfg.validation)
+        ? (await validationMetrics(m, measure)).loss
+        : (await compareOutputs(m, model, guardData, 128, `${WHERE}: BatchNorm re-estimation`)).mse;
     const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency, inputShape: cfg.inputShape };
 
     let state: RunState;
@@ -222,7 +237,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       // (1) Initial fine-tune, then the baseline.
       compileModel(current, cfg.compile);
       if (cfg.fineTune.kind === 'function' || cfg.fineTune.initial !== null) {
-        const r = await fineTunePhase(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0));
+        const r = await fineTunePhase(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0), { changed: null, judge });
         state.seconds.fineTune += r.seconds;
         if (r.diverged) throw new PruneError('INVALID_OPTION', `${WHERE}: the initial fine-tune diverged (a NaN or infinite loss); lower the learning rate of compile.optimizer.`);
         if (r.aborted) stoppedBy = 'aborted';
@@ -261,7 +276,10 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       let t = performance.now();
       const before = await validationMetrics(next, measure);
       let evaluation = (performance.now() - t) / 1000;
-      const ft = await fineTunePhase(cfg, next, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.between : null, stream, context('step', step));
+      const ft = await fineTunePhase(cfg, next, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.between : null, stream, context('step', step), {
+        changed: changedBatchNorms(current, next, pruned.removedPerGroup),
+        judge,
+      });
       state.seconds.fineTune += ft.seconds;
       if (ft.aborted) {
         drop(next);
@@ -289,6 +307,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         metricsBeforeFineTune: before,
         metricsAfterFineTune: after.metrics,
         seconds: { scoring: pruned.seconds.scoring, surgery: pruned.seconds.surgery, fineTune: ft.seconds, evaluation },
+        ...(ft.batchNorm ? { batchNorm: ft.batchNorm } : {}),
       };
       state.history.push(record);
       state.step = step;
@@ -326,7 +345,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         : undefined;
 
     // Final fine-tune (not after an abort); a diverging one is undone.
-    const end = await finalPhase(cfg, result, stream, context('final', state.step), measure, stoppedBy === 'aborted');
+    const end = await finalPhase(cfg, result, stream, context('final', state.step), measure, stoppedBy === 'aborted', judge);
     state.seconds.fineTune += end.fineTuneSeconds;
     state.seconds.evaluation += end.evaluationSeconds;
     if (end.undone) stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;

@@ -3,11 +3,19 @@ import { compileModel } from '../finetune/compile-options';
 import type { Measurement } from '../report/measurement';
 import { measureModel, validationMetrics, type MeasureSettings } from './measure-model';
 import { weightsFinite } from '../finetune/weights-finite';
-import { recalibrateBatchNorm } from '../finetune/recalibrate-batch-norm';
+import { recalibrateGuarded, type RecalibrationOutcome } from '../finetune/guarded-recalibration';
 import type { FineTuneContext, TrainingAmount } from '../finetune/fine-tune-options';
 import { runFineTune, type FineTuneResult } from '../finetune/run-fine-tune';
 import type { TrainingStream } from '../finetune/training-stream';
 import type { LoopConfig } from './loop-config';
+
+/** How the BatchNormalization re-estimation after a phase is restricted and judged. */
+export interface RecalibrationGuard {
+  /** BN layers the step's surgery changed (re-estimated when no training ran); null: every BN. */
+  changed: ReadonlySet<string> | null;
+  /** Lower is better (validation loss, or distance from the original's outputs); new statistics that make it worse are undone. */
+  judge?: (model: tf.LayersModel) => Promise<number>;
+}
 
 /** Fine-tunes `model` (compiled) by the configured method; returns what happened. */
 export async function fineTunePhase(
@@ -16,7 +24,8 @@ export async function fineTunePhase(
   amount: Required<TrainingAmount> | null,
   stream: TrainingStream,
   context: FineTuneContext,
-): Promise<FineTuneResult> {
+  guard: RecalibrationGuard = { changed: null },
+): Promise<FineTuneResult & { batchNorm?: RecalibrationOutcome }> {
   const start = performance.now();
   if (cfg.fineTune.kind === 'function') {
     await cfg.fineTune.fn(model, context);
@@ -33,10 +42,14 @@ export async function fineTunePhase(
         signal: cfg.signal,
       });
   const diverged = result.diverged || (result.steps > 0 && !weightsFinite(model));
+  let batchNorm: RecalibrationOutcome | undefined;
   if (!diverged && !result.aborted && cfg.fineTune.recalibrateBatchNorm > 0) {
-    await recalibrateBatchNorm(model, stream, cfg.fineTune.recalibrateBatchNorm);
+    // Without training, only the BN layers whose input the surgery changed have stale statistics.
+    const only = result.steps > 0 ? null : guard.changed;
+    const outcome = await recalibrateGuarded(model, stream, cfg.fineTune.recalibrateBatchNorm, only, guard.judge);
+    if (outcome.layers > 0) batchNorm = outcome;
   }
-  return { ...result, diverged, seconds: (performance.now() - start) / 1000 };
+  return { ...result, diverged, ...(batchNorm ? { batchNorm } : {}), seconds: (performance.now() - start) / 1000 };
 }
 
 /** What {@link finalPhase} did. */
@@ -63,6 +76,7 @@ export async function finalPhase(
   context: FineTuneContext,
   measure: MeasureSettings,
   skip: boolean,
+  judge?: (model: tf.LayersModel) => Promise<number>,
 ): Promise<FinalPhaseResult> {
   let before: Record<string, number> | undefined;
   let undone = false;
@@ -76,7 +90,7 @@ export async function finalPhase(
     const snapshot = model.getWeights().map((w) => w.clone());
     try {
       compileModel(model, cfg.compile);
-      const r = await fineTunePhase(cfg, model, amount, stream, context);
+      const r = await fineTunePhase(cfg, model, amount, stream, context, { changed: null, judge });
       fineTuneSeconds += r.seconds;
       if (r.diverged) {
         model.setWeights(snapshot);
