@@ -45,6 +45,13 @@ export type PruneErrorCode =
   | 'MISSING_LOSS'
   /** A criterion returned scores of the wrong length, or NaN or infinite scores. */
   | 'INVALID_SCORES'
+  /**
+   * A criterion's scores cannot rank channels: every score is equal (e.g. all zero) within every
+   * group, or a gradient criterion was given labels the model already reproduces (the original
+   * model's own outputs), so its loss gradient is zero. Use a criterion that needs no labels
+   * (`criteria.activationStd()`) or real labels.
+   */
+  | 'DEGENERATE_SCORES'
   /** A criterion cannot score a group (e.g. `bnScale` on a group without BatchNormalization). */
   | 'NOT_APPLICABLE'
   /**

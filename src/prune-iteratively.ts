@@ -59,6 +59,8 @@ interface RunState {
   stopped?: { by: string; detail?: string; rollback: boolean };
   /** The run's settings, to refuse resuming with other ones. */
   settings: string;
+  /** Warnings of the steps so far (see PruneReportJSON.warnings). */
+  warnings?: string[];
 }
 
 /** The settings a resumed run must share with the run that wrote the checkpoint. */
@@ -262,7 +264,15 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         loss: cfg.compile.loss,
         objective: cfg.objective,
         inputShape: cfg.inputShape,
+        fallback: cfg.fallback,
       });
+      if (pruned.warning !== undefined) {
+        const warnings = (state.warnings ??= []);
+        // Loud: printed the first time, and every step's warning is in the report.
+        if (warnings.length === 0) console.warn(`[tfjs-prune] step ${step}: ${pruned.warning}`);
+        else log(`[tfjs-prune] step ${step}: ${pruned.warning}`);
+        warnings.push(`step ${step}: ${pruned.warning}`);
+      }
       state.seconds.scoring += pruned.seconds.scoring;
       state.seconds.surgery += pruned.seconds.surgery;
       if (pruned.model === null) {
@@ -368,6 +378,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       seconds: state.seconds,
       groups,
       ...(cfg.inputShape ? { inputShape: cfg.inputShape } : {}),
+      ...(cfg.warnings.length + (state.warnings?.length ?? 0) > 0 ? { warnings: [...cfg.warnings, ...(state.warnings ?? [])] } : {}),
     };
     log(`[tfjs-prune] stopped by ${stoppedBy}${stopDetail ? ` (${stopDetail})` : ''}; returning step ${resultStep}: FLOPs ${((100 * final.flops) / state.baseline.flops).toFixed(1)}%`);
     live.delete(result);

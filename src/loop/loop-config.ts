@@ -45,7 +45,12 @@ export interface PruneData {
  * ```
  */
 export interface PruneIterativelyOptions {
-  /** How channels are ranked. Default: `criteria.taylor()`. */
+  /**
+   * How channels are ranked. Default: `criteria.taylor()`; `criteria.activationStd()` when the run
+   * has no labels (distillation, and neither `data.scoring` nor `data.validation` has labels).
+   * A criterion whose scores cannot rank (all equal, or gradients of a zero loss) is replaced by
+   * `activationStd` for that step, with a warning in the report.
+   */
   criterion?: Criterion;
   /** How every new model is compiled (optimizer factory or name, loss, metrics). Required. */
   compile: CompileOptions;
@@ -102,6 +107,10 @@ export interface LoopConfig {
   measuresLatency: boolean;
   /** Example shapes (one per input) to measure at; unset: the model's own (fixed) input shapes. */
   inputShape?: number[][];
+  /** Ranks by this when `criterion`'s scores are degenerate. */
+  fallback?: { criterion: Criterion; data: () => DataSource };
+  /** What the run does differently from what was asked (for the report). */
+  warnings: string[];
 }
 
 const WHERE = 'pruneIteratively';
@@ -139,10 +148,17 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
       `${WHERE}: \`stop\` is required: a stopping policy such as targetFlops(0.5), or anyOf(targetFlops(0.5), maxMetricDrop('accuracy', 0.01)).`,
     );
   }
-  const criterion = o.criterion ?? criteria.taylor();
-  assertCriterion(criterion, `${WHERE}: criterion`);
   const schedule = resolveSchedule(o.schedule);
   const fineTune = resolveFineTune(o.fineTune, compile, WHERE);
+  const warnings: string[] = [];
+  const given = (data ?? {}) as Partial<PruneData>;
+  const labelled = (source: DataSource | undefined): boolean => source !== undefined && (isDataset(source) || (source as TensorData).y !== undefined);
+  const labelFree = fineTune.kind === 'builtin' && fineTune.distill !== null && !labelled(given.scoring) && !labelled(given.validation);
+  if (o.criterion === undefined && labelFree) {
+    warnings.push("no criterion was given and the run has no labels (distillation, no labelled scoring or validation data): channels are ranked by 'activationStd', since 'taylor' needs a loss on labels");
+  }
+  const criterion = o.criterion ?? (labelFree ? criteria.activationStd() : criteria.taylor());
+  assertCriterion(criterion, `${WHERE}: criterion`);
   const objective = checkObjective(o.objective, WHERE);
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed)) throw new PruneError('INVALID_OPTION', `${WHERE}: seed must be an integer; got ${String(o.seed)}.`);
@@ -196,6 +212,13 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     scoring = headOf(source, DEFAULT_SCORING_EXAMPLES, owned);
   }
 
+  // A criterion whose scores cannot rank is replaced, loudly, by one that needs no labels.
+  let fallbackData: DataSource | undefined;
+  const fallback =
+    criterion.name === 'activationStd'
+      ? undefined
+      : { criterion: criteria.activationStd(), data: () => (fallbackData ??= scoring ?? headOf(d.validation ?? d.train, DEFAULT_SCORING_EXAMPLES, owned)) };
+
   return {
     criterion,
     compile,
@@ -217,5 +240,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     metricDirections,
     measuresLatency,
     ...(inputShape ? { inputShape } : {}),
+    ...(fallback ? { fallback } : {}),
+    warnings,
   };
 }
