@@ -52,6 +52,11 @@ export type PruneErrorCode =
    * (`criteria.activationStd()`) or real labels.
    */
   | 'DEGENERATE_SCORES'
+  /**
+   * The backend ran out of memory (wasm: `memory access out of bounds`; cpu: an allocation
+   * failure) while scoring or fine-tuning a batch. The message says which batch size to lower.
+   */
+  | 'OUT_OF_MEMORY'
   /** A criterion cannot score a group (e.g. `bnScale` on a group without BatchNormalization). */
   | 'NOT_APPLICABLE'
   /**

@@ -265,6 +265,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         objective: cfg.objective,
         inputShape: cfg.inputShape,
         fallback: cfg.fallback,
+        batchSize: cfg.scoringBatchSize,
       });
       if (pruned.warning !== undefined) {
         const warnings = (state.warnings ??= []);

@@ -49,7 +49,10 @@ export interface PrunerOptions {
   data?: DataSource;
   /** Loss for gradient-based criteria. Default: the loss the input model was compiled with (used for every step). */
   loss?: LossSpec | LossSpec[];
-  /** Scoring batch size. Default: 32. */
+  /**
+   * Scoring batch size. Default: 32, or fewer when one example's activations are large (as many
+   * as fit in 1 GiB, three times the activations for gradient criteria).
+   */
   batchSize?: number;
   /**
    * The shape of one example (no batch axis) at which each step's `flops` is counted, for models
@@ -161,7 +164,7 @@ async function rankingScores(
 ): Promise<{ scores: GroupScores; warning?: string }> {
   const gradients = criterion.needs.some((n) => n === 'gradients' || n === 'weightGradients');
   let reason: string | null = null;
-  if (gradients && options.data !== undefined && (await labelsAreOwnOutputs(model, options.data, options.batchSize ?? 32, 'createPruner: data'))) {
+  if (gradients && options.data !== undefined && (await labelsAreOwnOutputs(model, options.data, 4, 'createPruner: data'))) {
     reason = "the scoring labels are the model's own outputs (as when they are taken from the original model), so the loss gradient is zero";
   }
   const first = reason === null ? await scoresOf(model, criterion, options) : null;

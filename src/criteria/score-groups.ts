@@ -2,7 +2,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ResolvedGroup } from '../graph/find-groups';
 import { resolveModel, type ResolvedModel } from '../graph/resolve-model';
 import { PruneError } from '../errors';
-import { checkDataSource, type DataSource } from '../data/data-source';
+import { checkDataSource, isDataset, type DataSource, type TensorData } from '../data/data-source';
+import { mapOutOfMemory } from '../util/out-of-memory';
+import { defaultScoringBatchSize } from './scoring-batch-size';
 import type { LossSpec } from '../data/per-example-loss';
 import { channelFlopsShare } from './channel-flops';
 import { channelParamsShare } from './channel-params';
@@ -29,7 +31,11 @@ export interface ScoreGroupsOptions {
   groups?: readonly string[];
   /** Loss for gradients and evaluations (see {@link LossSpec}). Default: the model's compiled loss. */
   loss?: LossSpec | LossSpec[];
-  /** Examples per forward/backward pass when `data` is tensors; bounds memory. Default: 32. */
+  /**
+   * Examples per forward/backward pass when `data` is tensors; bounds memory. Default: 32, or
+   * fewer when one example's activations are large (as many as fit in 1 GiB, counting three times
+   * the activations when gradients are needed), e.g. a few for Taylor on 224x224 images.
+   */
   batchSize?: number;
   /**
    * What the criterion's `flopsPenalty` charges for each channel: its share of the model's MACs
@@ -131,17 +137,32 @@ export async function prepareRun(
   const resolved = resolveModel(model);
   criteriaList.forEach((c) => assertCriterion(c, where));
   const groups = selectGroups(resolved, options.groups, where);
-  const batchSize = options.batchSize ?? 32;
+  const needs = needsOf(criteriaList);
+  const gradients = needs.has('gradients') || needs.has('weightGradients');
+  const exampleShapes = options.data !== undefined && !isDataset(options.data) && typeof options.data === 'object' && options.data !== null && 'x' in options.data
+    ? (Array.isArray((options.data as TensorData).x) ? ((options.data as TensorData).x as tf.Tensor[]) : [(options.data as TensorData).x as tf.Tensor]).map((t) => t.shape.slice(1))
+    : null;
+  const batchSize = options.batchSize ?? (needs.size > 0 ? defaultScoringBatchSize(model, exampleShapes, gradients) : 32);
   if (options.penaltyCost !== undefined && options.penaltyCost !== 'flops' && options.penaltyCost !== 'params') {
     throw new PruneError('INVALID_OPTION', `${where}: penaltyCost must be 'flops' or 'params'; got ${JSON.stringify(options.penaltyCost)}.`);
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new PruneError('INVALID_OPTION', `${where}: batchSize must be a positive integer; got ${String(options.batchSize)}.`);
   }
-  const needs = needsOf(criteriaList);
   const lossNeeded = needs.has('gradients') || needs.has('weightGradients') || needs.has('evaluations');
   if (options.data !== undefined) checkDataSource(model, options.data, `${where}: data`, lossNeeded);
-  const run = await createScoringRun(model, resolved, groups, needs, { data: options.data, loss: options.loss, batchSize, where });
+  const tensorX = options.data !== undefined && !isDataset(options.data) ? (options.data as TensorData).x : undefined;
+  const examples = tensorX === undefined ? batchSize : (Array.isArray(tensorX) ? tensorX[0] : tensorX).shape[0];
+  const perPass = Math.min(batchSize, examples);
+  const fix = options.data !== undefined && isDataset(options.data)
+    ? "Make the dataset's batches smaller (dataset.unbatch().batch(n) with a smaller n)."
+    : `Lower the scoring batch size (batchSize here, scoringBatchSize of pruneIteratively; e.g. ${Math.max(1, Math.floor(perPass / 4))}), or score smaller inputs.`;
+  const run = await mapOutOfMemory(
+    () => createScoringRun(model, resolved, groups, needs, { data: options.data, loss: options.loss, batchSize, where }),
+    where,
+    options.data !== undefined && isDataset(options.data) ? 'scoring a batch of the dataset' : `scoring a batch of ${perPass} examples`,
+    fix,
+  );
   return { resolved, groups, run };
 }
 

@@ -81,6 +81,13 @@ export interface PruneIterativelyOptions {
    * data (in that order).
    */
   inputShape?: InputShape;
+  /**
+   * Examples per forward/backward pass of data-based criteria (scoring tensors are cut into
+   * batches of this size; a dataset keeps its own batches). Lower it when scoring runs out of
+   * memory (`OUT_OF_MEMORY`). Default: 32, or fewer when one example's activations are large
+   * (as many as fit in 1 GiB, three times the activations for gradient criteria).
+   */
+  scoringBatchSize?: number;
 }
 
 /** Everything a run needs, checked. */
@@ -107,6 +114,8 @@ export interface LoopConfig {
   measuresLatency: boolean;
   /** Example shapes (one per input) to measure at; unset: the model's own (fixed) input shapes. */
   inputShape?: number[][];
+  /** Scoring batch size; unset: the default from the model's activation size. */
+  scoringBatchSize?: number;
   /** Ranks by this when `criterion`'s scores are degenerate. */
   fallback?: { criterion: Criterion; data: () => DataSource };
   /** What the run does differently from what was asked (for the report). */
@@ -137,7 +146,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
   }
   const o = options as Partial<PruneIterativelyOptions>;
-  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape'];
+  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape', 'scoringBatchSize'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')}.`);
   const compile = resolveCompile(o.compile, WHERE);
@@ -174,6 +183,9 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   }
 
   const inputShape = o.inputShape === undefined ? undefined : resolveInputShape(model, o.inputShape, WHERE);
+  if (o.scoringBatchSize !== undefined && (!Number.isSafeInteger(o.scoringBatchSize) || o.scoringBatchSize < 1)) {
+    throw new PruneError('INVALID_OPTION', `${WHERE}: scoringBatchSize must be a positive integer (examples per scoring pass); got ${String(o.scoringBatchSize)}.`);
+  }
 
   // Data.
   if (data === null || typeof data !== 'object' || !('train' in data)) {
@@ -241,6 +253,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     measuresLatency,
     ...(inputShape ? { inputShape } : {}),
     ...(fallback ? { fallback } : {}),
+    ...(o.scoringBatchSize !== undefined ? { scoringBatchSize: o.scoringBatchSize } : {}),
     warnings,
   };
 }
