@@ -5,7 +5,8 @@ import { PruneError } from '../errors';
 import { checkDataSource, isDataset, type DataSource, type TensorData } from '../data/data-source';
 import { mapOutOfMemory } from '../util/out-of-memory';
 import { defaultScoringBatchSize } from './scoring-batch-size';
-import type { LossSpec } from '../data/per-example-loss';
+import { unscaledBatchNorms, withBatchNormScale } from '../model/batch-norm-scale';
+import { perExampleLoss, type LossSpec } from '../data/per-example-loss';
 import { channelFlopsShare } from './channel-flops';
 import { channelParamsShare } from './channel-params';
 import type { Criterion, CriterionNeed, GroupScores } from './criterion';
@@ -157,13 +158,44 @@ export async function prepareRun(
   const fix = options.data !== undefined && isDataset(options.data)
     ? "Make the dataset's batches smaller (dataset.unbatch().batch(n) with a smaller n)."
     : `Lower the scoring batch size (batchSize here, scoringBatchSize of pruneIteratively; e.g. ${Math.max(1, Math.floor(perPass / 4))}), or score smaller inputs.`;
-  const run = await mapOutOfMemory(
-    () => createScoringRun(model, resolved, groups, needs, { data: options.data, loss: options.loss, batchSize, where }),
-    where,
-    options.data !== undefined && isDataset(options.data) ? 'scoring a batch of the dataset' : `scoring a batch of ${perPass} examples`,
-    fix,
-  );
-  return { resolved, groups, run };
+  // TF.js has no gradient through a BatchNormalization without scale: score an equal copy with gamma = 1.
+  const unscaled = gradients ? unscaledBatchNorms(model) : [];
+  if (unscaled.length === 0) {
+    const run = await mapOutOfMemory(
+      () => createScoringRun(model, resolved, groups, needs, { data: options.data, loss: options.loss, batchSize, where }),
+      where,
+      options.data !== undefined && isDataset(options.data) ? 'scoring a batch of the dataset' : `scoring a batch of ${perPass} examples`,
+      fix,
+    );
+    return { resolved, groups, run };
+  }
+  const loss = options.loss ?? ((model as unknown as { loss?: LossSpec | LossSpec[] }).loss || undefined);
+  if (lossNeeded) perExampleLoss(model, loss); // MISSING_LOSS before the copy
+  const scaled = withBatchNormScale(model, unscaled);
+  try {
+    const scaledResolved = resolveModel(scaled);
+    const scaledGroups = groups.map((g) => scaledResolved.groupById.get(g.id)!);
+    const run = await mapOutOfMemory(
+      () => createScoringRun(scaled, scaledResolved, scaledGroups, needs, { data: options.data, loss, batchSize, where }),
+      where,
+      options.data !== undefined && isDataset(options.data) ? 'scoring a batch of the dataset' : `scoring a batch of ${perPass} examples`,
+      fix,
+    );
+    return {
+      resolved: scaledResolved,
+      groups: scaledGroups,
+      run: {
+        input: run.input,
+        dispose: () => {
+          run.dispose();
+          scaled.dispose();
+        },
+      },
+    };
+  } catch (e) {
+    scaled.dispose();
+    throw e;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { compileModel } from '../finetune/compile-options';
+import { compileModel, disposeModel } from '../finetune/compile-options';
+import { copyBackUnscaled, unscaledBatchNorms, withBatchNormScale } from '../model/batch-norm-scale';
 import type { Measurement } from '../report/measurement';
 import { measureModel, validationMetrics, type MeasureSettings } from './measure-model';
 import { weightsFinite } from '../finetune/weights-finite';
@@ -27,6 +28,21 @@ export async function fineTunePhase(
   guard: RecalibrationGuard = { changed: null },
 ): Promise<FineTuneResult & { batchNorm?: RecalibrationOutcome }> {
   const start = performance.now();
+  const trains = cfg.fineTune.kind === 'function' || (amount !== null && (amount.steps > 0 || amount.epochs > 0));
+  const unscaled = trains ? unscaledBatchNorms(model) : [];
+  if (unscaled.length > 0) {
+    // TF.js cannot train through a BatchNormalization without scale (tfjs issue 2868): train an
+    // equal copy with gamma = 1 (frozen), then copy its weights back into the model as it was.
+    const scaled = withBatchNormScale(model, unscaled);
+    try {
+      compileModel(scaled, cfg.compile);
+      const result = await fineTunePhase(cfg, scaled, amount, stream, context, guard);
+      copyBackUnscaled(scaled, model, unscaled);
+      return { ...result, seconds: (performance.now() - start) / 1000 };
+    } finally {
+      disposeModel(scaled);
+    }
+  }
   if (cfg.fineTune.kind === 'function') {
     await cfg.fineTune.fn(model, context);
     return { steps: 0, diverged: !weightsFinite(model), aborted: cfg.signal?.aborted === true, meanLoss: NaN, seconds: (performance.now() - start) / 1000 };
