@@ -168,7 +168,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       cfg.validation !== undefined && hasLabels(cfg.validation)
         ? (await validationMetrics(m, measure)).loss
         : (await compareOutputs(m, model, guardData, 128, `${WHERE}: BatchNorm re-estimation`)).mse;
-    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency, inputShape: cfg.inputShape };
+    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency, inputShape: cfg.inputShape, original: model, ...(cfg.unlabeledMetric ? { unlabeled: cfg.unlabeledMetric } : {}) };
 
     let state: RunState;
     let current: tf.LayersModel;
@@ -301,7 +301,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       const after = await measureModel(next, measure);
       evaluation += (performance.now() - t) / 1000;
       state.seconds.evaluation += evaluation;
-      if (ft.diverged || (after.metrics.loss !== undefined && !Number.isFinite(after.metrics.loss))) {
+      if (ft.diverged || [after.metrics.loss, after.metrics.outputMse].some((v) => v !== undefined && !Number.isFinite(v))) {
         drop(next);
         stoppedBy = 'diverged';
         stopDetail = `fine-tuning after step ${step} gave a NaN or infinite loss; the step was rolled back`;

@@ -16,7 +16,8 @@ import { resolveInputShape, type InputShape } from '../metrics/input-shape';
 import { checkObjective, type Objective } from '../pruner';
 
 /**
- * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds,
+ * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds
+ * (without labels `y`: agreement with the original model's outputs, see `pruneIteratively`),
  * `scoring` for data-based criteria (default: the first 256 validation examples, or the first 8
  * batches of a validation dataset; the training data when there is no validation data). Each is
  * `{ x, y }` tensors or a batched `tf.data.Dataset` of `{ xs, ys }`.
@@ -114,6 +115,11 @@ export interface LoopConfig {
   measuresLatency: boolean;
   /** Example shapes (one per input) to measure at; unset: the model's own (fixed) input shapes. */
   inputShape?: number[][];
+  /**
+   * Set when `validation` has no labels: the metric measured instead of the loss, against the
+   * original model's outputs (`agreement` for classifiers, `outputMse` otherwise).
+   */
+  unlabeledMetric?: 'agreement' | 'outputMse';
   /** Scoring batch size; unset: the default from the model's activation size. */
   scoringBatchSize?: number;
   /** Ranks by this when `criterion`'s scores are degenerate. */
@@ -195,15 +201,23 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   const distilling = fineTune.kind === 'builtin' && fineTune.distill !== null;
   const labelsForTraining = fineTune.kind === 'builtin' && !distilling;
   checkDataSource(model, d.train, `${WHERE}: data.train`, labelsForTraining);
-  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, true);
+  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, false);
+  const validationLabelled = labelled(d.validation);
   const needsScoring = criterion.needs.length > 0;
   const lossForScoring = criterion.needs.some((n) => n !== 'activations');
   if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring);
   const lossOf = perExampleLoss(model, compile.loss);
   const metricDirections: Record<string, MetricDirection> = {};
-  if (d.validation !== undefined) {
+  let unlabeledMetric: 'agreement' | 'outputMse' | undefined;
+  if (validationLabelled) {
     metricDirections.loss = 'lower';
     for (const m of compile.metrics) metricDirections[m.name] = m.direction;
+  } else if (d.validation !== undefined) {
+    // Without labels, the validation data measures how close the pruned model stays to the original.
+    const first = Array.isArray(compile.loss) ? compile.loss[0] : compile.loss;
+    const classifier = typeof first === 'string' && first.replace(/_/g, '').toLowerCase().endsWith('crossentropy');
+    unlabeledMetric = classifier ? 'agreement' : 'outputMse';
+    metricDirections[unlabeledMetric] = classifier ? 'higher' : 'lower';
   }
   const measuresLatency = objective === 'latency' || stop.requires?.latency === true;
   for (const name of stop.requires?.metrics ?? []) {
@@ -211,14 +225,18 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
       throw new PruneError('MISSING_DATA', `${WHERE}: the stopping policy '${stop.name}' bounds metric '${name}', which is measured on validation data, but data.validation was not given.`);
     }
     if (!(name in metricDirections)) {
-      throw new PruneError('INVALID_OPTION', `${WHERE}: the stopping policy '${stop.name}' uses metric '${name}', which is not measured; measured: ${Object.keys(metricDirections).join(', ')}. Add it to compile.metrics.`);
+      throw new PruneError(
+        'INVALID_OPTION',
+        `${WHERE}: the stopping policy '${stop.name}' uses metric '${name}', which is not measured; measured: ${Object.keys(metricDirections).join(', ')}. ` +
+          (unlabeledMetric ? `data.validation has no labels, so only '${unlabeledMetric}' (against the original model's outputs) is measured; bound that, or give labels.` : 'Add it to compile.metrics.'),
+      );
     }
   }
   const owned: tf.Tensor[] = [];
   let scoring = d.scoring;
   if (scoring === undefined && needsScoring) {
-    const source = d.validation ?? d.train;
-    if (lossForScoring && d.validation === undefined && distilling) {
+    const source = lossForScoring ? (validationLabelled ? d.validation! : d.train) : d.validation ?? d.train;
+    if (lossForScoring && !validationLabelled && distilling) {
       throw new PruneError('MISSING_DATA', `${WHERE}: criterion '${criterion.name}' needs labelled scoring data; give data.validation or data.scoring with labels (the training data is unlabeled for distillation).`);
     }
     scoring = headOf(source, DEFAULT_SCORING_EXAMPLES, owned);
@@ -254,6 +272,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     ...(inputShape ? { inputShape } : {}),
     ...(fallback ? { fallback } : {}),
     ...(o.scoringBatchSize !== undefined ? { scoringBatchSize: o.scoringBatchSize } : {}),
+    ...(unlabeledMetric ? { unlabeledMetric } : {}),
     warnings,
   };
 }

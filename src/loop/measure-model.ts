@@ -5,6 +5,7 @@ import { countFlops } from '../metrics/count-flops';
 import { countParams } from '../metrics/count-params';
 import { evaluateModel } from '../metrics/evaluate-model';
 import { measureLatency } from '../metrics/measure-latency';
+import { compareOutputs } from '../metrics/compare-outputs';
 import type { Measurement } from '../report/measurement';
 
 /** What the loop measures and with what. */
@@ -14,6 +15,9 @@ export interface MeasureSettings {
   metrics: readonly Metric[];
   batchSize: number;
   latency: boolean;
+  /** Unlabeled validation data: measure this against `original`'s outputs instead of the loss. */
+  unlabeled?: 'agreement' | 'outputMse';
+  original?: tf.LayersModel;
   /** Example shapes to count FLOPs and measure latency at (models whose input size is not fixed). */
   inputShape?: number[][];
 }
@@ -21,6 +25,10 @@ export interface MeasureSettings {
 /** Validation metrics (`{}` without validation data). */
 export async function validationMetrics(model: tf.LayersModel, s: MeasureSettings): Promise<Record<string, number>> {
   if (s.validation === undefined) return {};
+  if (s.unlabeled !== undefined && s.original !== undefined) {
+    const c = await compareOutputs(model, s.original, s.validation, s.batchSize, 'data.validation');
+    return s.unlabeled === 'agreement' ? { agreement: c.agreement } : { outputMse: c.mse };
+  }
   return evaluateModel(model, s.validation, s.lossOf, s.metrics, s.batchSize, 'data.validation');
 }
 
