@@ -3,7 +3,9 @@
  * then prune it with `pruneIteratively` and the Taylor criterion (Molchanov et al. 2017) to at
  * most half its FLOPs within a 1-point accuracy drop, fine-tuning briefly after every step. Prints
  * the report, checks the accuracy on held-out test digits, and writes the pruned model
- * (model.json + weights.bin), report.json, report.md and report.svg under out/mnist/.
+ * (model.json + weights.bin), report.json, report.md and report.svg under out/mnist/, then the
+ * deployed model (BatchNormalization folded, weights in 8 bits) under out/mnist/uint8/, with its size
+ * and latency next to the unpruned model's.
  *
  * Data: 10,000 digits, seeded split: 7,000 to train, 1,000 to validate (the accuracy bound and the
  * Taylor scores), 2,000 to test. Everything is seeded, so runs on one backend repeat their numbers.
@@ -11,7 +13,8 @@
  * forces a backend (see examples/shared/select-backend.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { anyOf, criteria, maxMetricDrop, pruneIteratively, targetFlops } from '../src/index';
+import { anyOf, criteria, maxMetricDrop, measureLatency, pruneIteratively, saveQuantized, storedSize, targetFlops } from '../src/index';
+import { modelDirectoryHandler } from '../src/node/index';
 import { loadMnist } from './data/mnist';
 import { writeReportFiles } from './shared/render-svg';
 import { loadModelFiles, saveModelFiles } from './shared/save-model-files';
@@ -69,6 +72,8 @@ async function main(): Promise<void> {
       schedule: { channelsPerStep: { fraction: 0.05 }, minChannels: 4 },
       fineTune: { steps: 60, batchSize: 32, final: { epochs: 1 } },
       stop: anyOf(targetFlops(0.5), maxMetricDrop('accuracy', 0.01)),
+      // At the end: fold BatchNormalization, measure the model as stored in 8 bits.
+      deploy: { dtype: 'uint8' },
       seed: SEED,
       verbose: true,
     });
@@ -86,6 +91,24 @@ async function main(): Promise<void> {
     reloaded.dispose();
     console.log(`\nWrote ${saved.modelJson} and ${saved.weightsBin} (${saved.weightBytes.toLocaleString('en-US')} bytes; reloaded with plain tf.loadLayersModel: test accuracy ${pct(reloadedAcc)})`);
     console.log(`and ${Object.values(files).join(', ')}.`);
+
+    // 3. What ships: the folded model, stored in 8 bits, read back by plain TF.js.
+    const uint8Dir = `${OUT_DIR}/uint8`;
+    const { weightBytes } = await saveQuantized(pruned, modelDirectoryHandler(uint8Dir), { dtype: 'uint8' });
+    const deployed = await tf.loadLayersModel(modelDirectoryHandler(uint8Dir));
+    const rows: Array<[string, tf.LayersModel, number]> = [
+      ['unpruned, float32', model, storedSize(model).weightBytes],
+      ['pruned + folded, uint8', deployed, weightBytes],
+    ];
+    console.log(`\n3. Deployed: ${uint8Dir}/model.json + weights.bin (folded, uint8), loaded with plain tf.loadLayersModel`);
+    console.log('| model | weight bytes | latency batch 1 (ms) | latency batch 32 (ms) | test accuracy |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    for (const [name, m, bytes] of rows) {
+      const one = await measureLatency(m, { batchSize: 1, runs: 30, warmup: 5 });
+      const many = await measureLatency(m, { batchSize: 32, runs: 10, warmup: 2 });
+      console.log(`| ${name} | ${bytes.toLocaleString('en-US')} | ${one.medianMs.toFixed(2)} | ${many.medianMs.toFixed(2)} | ${pct(accuracy(m, xTest, yTest))} |`);
+    }
+    deployed.dispose();
     console.log(`Total time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     model.dispose();

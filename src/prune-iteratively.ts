@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { PruneError } from './errors';
 import { modelFromArtifacts, modelToArtifacts } from './checkpoint/model-artifacts';
+import { assertDataNotEmpty } from './data/assert-data-not-empty';
 import { compileModel, disposeModel } from './finetune/compile-options';
 import type { FineTuneContext } from './finetune/fine-tune-options';
+import { deployPhase } from './loop/deploy-phase';
 import { finalPhase, fineTunePhase } from './loop/fine-tune-phase';
-import { TrainingStream, type StreamPosition } from './finetune/training-stream';
+import { TrainingStream } from './finetune/training-stream';
 import { analyze } from './graph/analyze';
 import { resolveLoopConfig, type LoopConfig, type PruneData, type PruneIterativelyOptions } from './loop/loop-config';
 import { measureModel, validationMetrics, type MeasureSettings } from './loop/measure-model';
+import { checkRestoredModel, checkStreamPosition, validateRunState, type RunState } from './loop/run-state';
 import { stepLine } from './loop/step-line';
 import { exampleShapeOf } from './loop/example-shape';
 import { changedBatchNorms } from './loop/changed-batch-norms';
@@ -41,28 +44,6 @@ export interface PruneResult {
   report: PruneReport;
 }
 
-/** The loop's own state, as stored in checkpoints (JSON). */
-interface RunState {
-  version: 1;
-  step: number;
-  seed: number;
-  criterion: string;
-  baseline: Measurement;
-  history: StepRecord[];
-  /** Step whose model is the last one meeting every bound (0: the original). */
-  bestStep: number;
-  stream: StreamPosition;
-  originalSizes: Record<string, number>;
-  groups: Array<{ id: string; size: number; prunable: boolean }>;
-  seconds: PruneReportJSON['seconds'];
-  /** Set once a stop was decided (the run may have been killed before finishing). */
-  stopped?: { by: string; detail?: string; rollback: boolean };
-  /** The run's settings, to refuse resuming with other ones. */
-  settings: string;
-  /** Warnings of the steps so far (see PruneReportJSON.warnings). */
-  warnings?: string[];
-}
-
 /** The settings a resumed run must share with the run that wrote the checkpoint. */
 function settingsOf(cfg: LoopConfig): string {
   const { exclude, ...schedule } = cfg.schedule;
@@ -74,6 +55,7 @@ function settingsOf(cfg: LoopConfig): string {
     fineTune: cfg.fineTune.kind === 'function' ? `function ${String(cfg.fineTune.fn)}` : cfg.fineTune,
     objective: cfg.objective,
     stop: cfg.stop.name,
+    ...(cfg.deploy ? { deploy: cfg.deploy } : {}),
     loss: typeof cfg.compile.loss === 'function' ? 'function' : cfg.compile.loss,
     metrics: cfg.compile.metrics.map((m) => m.name),
     seed: cfg.seed,
@@ -159,6 +141,9 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
   };
   let result: tf.LayersModel | null = null;
   try {
+    await assertDataNotEmpty(cfg.train, `${WHERE}: data.train`);
+    await assertDataNotEmpty(cfg.validation, `${WHERE}: data.validation`);
+    await assertDataNotEmpty(cfg.scoring, `${WHERE}: data.scoring`);
     const analysis = analyze(model);
     const groups = analysis.groups.map((g) => ({ id: g.id, size: g.size, prunable: g.prunable }));
     // Judge of the BatchNormalization re-estimation (lower is better): the validation loss, or,
@@ -168,7 +153,18 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       cfg.validation !== undefined && hasLabels(cfg.validation)
         ? (await validationMetrics(m, measure)).loss
         : (await compareOutputs(m, model, guardData, 128, `${WHERE}: BatchNorm re-estimation`)).mse;
-    const measure: MeasureSettings = { validation: cfg.validation, lossOf: cfg.lossOf, metrics: cfg.compile.metrics, batchSize: 128, latency: cfg.measuresLatency, inputShape: cfg.inputShape, original: model, ...(cfg.unlabeledMetric ? { unlabeled: cfg.unlabeledMetric } : {}) };
+    const measure: MeasureSettings = {
+      validation: cfg.validation,
+      lossOf: cfg.lossOf,
+      metrics: cfg.compile.metrics,
+      batchSize: 128,
+      latency: cfg.measuresLatency,
+      inputShape: cfg.inputShape,
+      original: model,
+      ...(cfg.unlabeledMetric ? { unlabeled: cfg.unlabeledMetric } : {}),
+      loss: cfg.compile.loss,
+      size: cfg.measuresSize ? { dtype: cfg.deploy?.dtype ?? 'float32', minElements: cfg.deploy?.minElements ?? 256 } : null,
+    };
 
     let state: RunState;
     let current: tf.LayersModel;
@@ -176,14 +172,15 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
 
     const saved = cfg.resume && cfg.checkpoint ? await cfg.checkpoint.load() : null;
     if (saved) {
-      state = saved.state as RunState;
-      const sameModel = state !== null && typeof state === 'object' && state.version === 1 && JSON.stringify(state.groups) === JSON.stringify(groups);
+      const raw = saved.state as Partial<RunState> | null;
+      const sameModel = raw !== null && typeof raw === 'object' && raw.version === 1 && JSON.stringify(raw.groups) === JSON.stringify(groups);
       if (!sameModel) {
         throw new PruneError(
           'CHECKPOINT_INVALID',
           `${WHERE}: the checkpoint was written by a run on another model, so it cannot be resumed. Pass the same model, or clear the store (checkpoint.clear()) to start over.`,
         );
       }
+      state = validateRunState(raw, { step: saved.step, hasBest: saved.best !== undefined, groups, where: WHERE });
       if (state.settings !== settingsOf(cfg)) {
         throw new PruneError(
           'CHECKPOINT_INVALID',
@@ -193,6 +190,8 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       }
       current = own(await modelFromArtifacts(saved.model));
       best = saved.best ? own(await modelFromArtifacts(saved.best)) : current;
+      checkRestoredModel(current, state, state.step, WHERE);
+      if (best !== current) checkRestoredModel(best, state, state.bestStep, WHERE);
       log(`[tfjs-prune] resuming after step ${state.step}`);
     } else {
       current = own(await modelFromArtifacts(await modelToArtifacts(model)));
@@ -214,7 +213,8 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     }
     const batchSize = cfg.fineTune.kind === 'builtin' ? cfg.fineTune.batchSize : 32;
     const labels = cfg.fineTune.kind === 'builtin' && cfg.fineTune.distill === null;
-    const stream = new TrainingStream(model, cfg.train, batchSize, cfg.seed, labels, state.stream);
+    const stream = new TrainingStream(model, cfg.train, batchSize, cfg.seed, labels, state.stream, labels ? { loss: cfg.compile.loss } : undefined);
+    if (saved) checkStreamPosition(state.stream, stream.batchesPerEpoch, WHERE);
     const context = (phase: FineTuneContext['phase'], step: number): FineTuneContext => ({ phase, step, train: cfg.train, original: model, seed: cfg.seed, signal: cfg.signal });
     const secondsBefore = state.seconds.total;
 
@@ -241,7 +241,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       if (cfg.fineTune.kind === 'function' || cfg.fineTune.initial !== null) {
         const r = await fineTunePhase(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0), { changed: null, judge });
         state.seconds.fineTune += r.seconds;
-        if (r.diverged) throw new PruneError('INVALID_OPTION', `${WHERE}: the initial fine-tune diverged (a NaN or infinite loss); lower the learning rate of compile.optimizer.`);
+        if (r.diverged) throw new PruneError('INVALID_OPTION', `${WHERE}: the initial fine-tune diverged (a NaN or infinite loss, weights or BatchNorm statistics); lower the learning rate of compile.optimizer, and check that data.train holds no NaN or infinite values.`);
         if (r.aborted) stoppedBy = 'aborted';
       }
       const t = performance.now();
@@ -315,6 +315,8 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         params: pruned.params,
         flops: pruned.flops,
         ...(after.latencyMs !== undefined ? { latencyMs: after.latencyMs } : {}),
+        ...(after.bytes !== undefined ? { bytes: after.bytes } : {}),
+        ...(after.bytesQuantized !== undefined ? { bytesQuantized: after.bytesQuantized } : {}),
         metricsBeforeFineTune: before,
         metricsAfterFineTune: after.metrics,
         seconds: { scoring: pruned.seconds.scoring, surgery: pruned.seconds.surgery, fineTune: ft.seconds, evaluation },
@@ -362,6 +364,16 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     if (end.undone) stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;
     const { final } = end;
     const finalBeforeFineTune = end.before;
+    // (4) Optional deploy step: fold BatchNormalization, measure the model as stored at deploy.dtype.
+    let deployed: Awaited<ReturnType<typeof deployPhase>>['report'] | undefined;
+    if (cfg.deploy) {
+      const d = await deployPhase(result, cfg.deploy, cfg.compile, measure);
+      if (d.model !== result) live.delete(result); // deployPhase disposed it
+      result = own(d.model);
+      deployed = d.report;
+      state.seconds.evaluation += d.report.seconds;
+      log(`[tfjs-prune] deploy: ${d.report.folded.length} BatchNormalization folded, ${d.report.bytes} bytes at ${d.report.dtype} (${d.report.bytesFloat32} at float32)${Object.entries(d.report.metrics).map(([k, v]) => `, ${k} ${v.toPrecision(4)}`).join('')}`);
+    }
     state.seconds.total = secondsBefore + (performance.now() - runStart) / 1000;
 
     const json: PruneReportJSON = {
@@ -380,6 +392,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       groups,
       ...(cfg.inputShape ? { inputShape: cfg.inputShape } : {}),
       ...(cfg.warnings.length + (state.warnings?.length ?? 0) > 0 ? { warnings: [...cfg.warnings, ...(state.warnings ?? [])] } : {}),
+      ...(deployed ? { deploy: deployed } : {}),
     };
     log(`[tfjs-prune] stopped by ${stoppedBy}${stopDetail ? ` (${stopDetail})` : ''}; returning step ${resultStep}: FLOPs ${((100 * final.flops) / state.baseline.flops).toFixed(1)}%`);
     live.delete(result);

@@ -20,15 +20,17 @@ import { prune } from './surgery/prune';
 import type { Removals } from './surgery/validate-removals';
 
 /**
- * What a run optimises: compute (`'flops'`), size (`'params'`) or measured speed (`'latency'`).
- * The FLOPs-aware ranking charges channels by this cost (latency by FLOPs, its proxy).
+ * What a run optimises: compute (`'flops'`), size (`'params'`), measured speed (`'latency'`) or
+ * bytes on disk (`'size'`, measured at the deploy precision; see `targetSize`). The FLOPs-aware
+ * ranking charges channels by this cost (latency by FLOPs, its proxy; size by params, which
+ * bytes are proportional to at one precision).
  *
  * @example
  * ```ts
  * const objective: Objective = 'params';
  * ```
  */
-export type Objective = 'flops' | 'params' | 'latency';
+export type Objective = 'flops' | 'params' | 'latency' | 'size';
 
 /**
  * Options of {@link createPruner}.
@@ -207,7 +209,7 @@ export async function pruneStep(
     loss: scoring.loss,
     batchSize: scoring.batchSize,
     groups: candidates,
-    penaltyCost: scoring.objective === 'params' ? 'params' : 'flops',
+    penaltyCost: scoring.objective === 'params' || scoring.objective === 'size' ? 'params' : 'flops',
   }, scoring.fallback);
   const scores: GroupScores = ranked.scores;
   const warning = ranked.warning === undefined ? {} : { warning: ranked.warning };
@@ -238,8 +240,8 @@ export async function pruneStep(
 /** Checks the options shared by the stepper and the loop. */
 export function checkObjective(objective: unknown, where: string): Objective {
   const o = objective ?? 'flops';
-  if (o !== 'flops' && o !== 'params' && o !== 'latency') {
-    throw new PruneError('INVALID_OPTION', `${where}: objective must be 'flops', 'params' or 'latency'; got ${JSON.stringify(objective)}.`);
+  if (o !== 'flops' && o !== 'params' && o !== 'latency' && o !== 'size') {
+    throw new PruneError('INVALID_OPTION', `${where}: objective must be 'flops', 'params', 'latency' or 'size'; got ${JSON.stringify(objective)}.`);
   }
   return o;
 }
@@ -276,7 +278,8 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
   if (criterion.needs.length > 0 && options.data === undefined) {
     throw new PruneError('MISSING_DATA', `createPruner: criterion '${criterion.name}' needs scoring data (${criterion.needs.join(', ')}); pass data: { x, y }, or use a weight-based criterion such as criteria.l1Norm().`);
   }
-  if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', criterion.needs.some((n) => n !== 'activations'));
+  const labelsNeeded = criterion.needs.some((n) => n !== 'activations');
+  if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', labelsNeeded, labelsNeeded ? { loss } : undefined);
   const inputShape = options.inputShape === undefined ? undefined : resolveInputShape(model, options.inputShape, 'createPruner');
   const originalSizes = Object.fromEntries(analyze(model).groups.filter((g) => g.prunable).map((g) => [g.id, g.size]));
   let current = model;

@@ -26,6 +26,8 @@ import type { AgentLayerTrace, PruneReportJSON } from '../report/report-json';
 import type { StepRecord } from '../report/step-record';
 import { prune } from '../surgery/prune';
 import { trainLayerAgent, type AgentTrainingOptions, type ResolvedAgentTraining } from './train-layer-agent';
+import { yieldToEventLoop } from '../util/yield-to-event-loop';
+import { lockedGroupHint } from '../graph/locked-group-hint';
 
 /**
  * Options of {@link learnToPrune}.
@@ -82,6 +84,7 @@ async function gatedFineTune(
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   try {
     for (let i = 0; i < steps; i++) {
+      if (i > 0) await yieldToEventLoop();
       const batch = await stream.next();
       if (batch === null || batch.y === null) {
         if (batch) tf.dispose(batch.x);
@@ -183,7 +186,7 @@ export async function learnToPrune(model: tf.LayersModel, data: PruneData, optio
     verbose: options.verbose,
     signal: options.signal,
     seed: options.seed,
-  });
+  }, WHERE);
   if (cfg.validation === undefined) {
     throw new PruneError('MISSING_DATA', `${WHERE}: data.validation is required: the agents' rewards are accuracies measured on validation examples.`);
   }
@@ -196,7 +199,7 @@ export async function learnToPrune(model: tf.LayersModel, data: PruneData, optio
   for (const id of order) {
     const g = analysis.groups.find((x) => x.id === id);
     if (!g) throw new PruneError('UNKNOWN_GROUP', `${WHERE}: layers names group '${id}', which does not exist; prunable groups: ${prunable.join(', ') || '(none)'}.`);
-    if (!g.prunable) throw new PruneError('GROUP_NOT_PRUNABLE', `${WHERE}: group '${id}' cannot be pruned (${g.reason}).`);
+    if (!g.prunable) throw new PruneError('GROUP_NOT_PRUNABLE', `${WHERE}: layers names group '${id}', which cannot be pruned (${g.reason}). ${lockedGroupHint(g.reason, prunable)}`);
   }
 
   const runStart = performance.now();

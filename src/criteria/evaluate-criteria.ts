@@ -5,7 +5,7 @@ import type { LossSpec } from '../data/per-example-loss';
 import type { Criterion, GroupScores } from './criterion';
 import { normalizeGroup } from './normalize-scores';
 import { oracle as oracleCriterion } from './oracle';
-import { checkScores, prepareRun } from './score-groups';
+import { assertKnownKeys, checkScores, prepareRun } from './score-groups';
 import { spearman } from './spearman';
 
 /**
@@ -115,6 +115,8 @@ export async function evaluateCriteria(
   if (data === undefined || data === null) {
     throw new PruneError('MISSING_DATA', `${where}: the oracle needs scoring data with labels; pass { x, y } or a dataset.`);
   }
+  if (options === null || typeof options !== 'object') throw new PruneError('INVALID_OPTION', `${where}: options must be an object; got ${String(options)}.`);
+  assertKnownKeys(options, ['oracle', 'loss', 'batchSize', 'groups'], where);
   const reference = options.oracle ?? oracleCriterion({ mode: 'abs' });
   const passStart = performance.now();
   const { groups, run } = await prepareRun(model, [reference, ...criteriaList], { ...options, data }, where);

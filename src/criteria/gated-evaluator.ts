@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModel } from '../graph/resolve-model';
 import { accuracy, type Metric } from '../metrics/metric';
 import { gatedForward, planGates, reusableTensors, type GatePlan } from './gated-forward';
+import { yieldToEventLoop } from '../util/yield-to-event-loop';
 
 /** One evaluation batch (tensors owned by whoever made the evaluator's batch list). */
 export interface EvaluationBatch {
@@ -92,6 +93,7 @@ export class GatedEvaluator {
         sum.dispose();
       }
       n += batch.size;
+      await yieldToEventLoop();
     }
     return total / n;
   }

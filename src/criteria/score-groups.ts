@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ResolvedGroup } from '../graph/find-groups';
+import { lockedGroupHint } from '../graph/locked-group-hint';
 import { resolveModel, type ResolvedModel } from '../graph/resolve-model';
 import { PruneError } from '../errors';
 import { checkDataSource, isDataset, type DataSource, type TensorData } from '../data/data-source';
@@ -45,6 +46,17 @@ export interface ScoreGroupsOptions {
   penaltyCost?: 'flops' | 'params';
 }
 
+/** Throws an INVALID_OPTION PruneError naming the keys of `options` that are not in `known`. */
+export function assertKnownKeys(options: object, known: readonly string[], where: string): void {
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new PruneError('INVALID_OPTION', `${where}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')} (names are case-sensitive).`);
+  }
+}
+
+/** The option names {@link scoreGroups} takes. */
+const SCORE_GROUPS_OPTIONS = ['data', 'groups', 'loss', 'batchSize', 'penaltyCost'] as const;
+
 /** Throws a PruneError unless `c` is a usable criterion. */
 export function assertCriterion(c: unknown, where: string): asserts c is Criterion {
   const crit = c as Partial<Criterion> | null;
@@ -71,7 +83,9 @@ export function selectGroups(resolved: ResolvedModel, ids: readonly string[] | u
     if (!g) {
       throw new PruneError('UNKNOWN_GROUP', `${where}: no pruning group has id '${id}'. Prunable groups: ${prunable.map((p) => p.id).join(', ') || '(none)'}.`);
     }
-    if (!g.prunable) throw new PruneError('GROUP_NOT_PRUNABLE', `${where}: group '${id}' cannot be pruned (${g.reason}), so it is not scored.`);
+    if (!g.prunable) {
+      throw new PruneError('GROUP_NOT_PRUNABLE', `${where}: group '${id}' cannot be pruned (${g.reason}), so it is not scored. ${lockedGroupHint(g.reason, prunable.map((p) => p.id))}`);
+    }
     return g;
   });
 }
@@ -151,7 +165,7 @@ export async function prepareRun(
     throw new PruneError('INVALID_OPTION', `${where}: batchSize must be a positive integer; got ${String(options.batchSize)}.`);
   }
   const lossNeeded = needs.has('gradients') || needs.has('weightGradients') || needs.has('evaluations');
-  if (options.data !== undefined) checkDataSource(model, options.data, `${where}: data`, lossNeeded);
+  if (options.data !== undefined) checkDataSource(model, options.data, `${where}: data`, lossNeeded, lossNeeded ? { loss: options.loss } : undefined);
   const tensorX = options.data !== undefined && !isDataset(options.data) ? (options.data as TensorData).x : undefined;
   const examples = tensorX === undefined ? batchSize : (Array.isArray(tensorX) ? tensorX[0] : tensorX).shape[0];
   const perPass = Math.min(batchSize, examples);
@@ -230,6 +244,7 @@ export async function prepareRun(
 export async function scoreGroups(model: tf.LayersModel, criterion: Criterion, options: ScoreGroupsOptions = {}): Promise<GroupScores> {
   const where = 'scoreGroups';
   if (options === null || typeof options !== 'object') throw new PruneError('INVALID_OPTION', `${where}: options must be an object; got ${String(options)}.`);
+  assertKnownKeys(options, SCORE_GROUPS_OPTIONS, where);
   const { resolved, groups, run } = await prepareRun(model, [criterion], options, where);
   try {
     const raw = checkScores(criterion, groups, await criterion.score(run.input));

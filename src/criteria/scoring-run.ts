@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResolvedGroup } from '../graph/find-groups';
 import type { ResolvedModel } from '../graph/resolve-model';
 import { PruneError } from '../errors';
+import { noExamples } from '../data/assert-data-not-empty';
 import { batchesOf, disposeBatch, type Batch, type DataSource } from '../data/data-source';
 import type { LossSpec } from '../data/per-example-loss';
 import { perExampleLoss } from '../data/per-example-loss';
@@ -14,6 +15,7 @@ import type { ChannelStats, ChannelValues, CriterionInput, CriterionNeed } from 
 import { gatedForward, planGates, type GatePlan, type GateTap } from './gated-forward';
 import { GatedEvaluator, type EvaluationMetric } from './gated-evaluator';
 import { WeightViews } from './weight-views';
+import { yieldToEventLoop } from '../util/yield-to-event-loop';
 
 /** What the scoring run needs besides the model. */
 export interface ScoringRunOptions {
@@ -318,18 +320,22 @@ export async function createScoringRun(
   try {
     if (data !== undefined && dataNeeded && groups.length > 0) {
       let probed = false;
-      for await (const batch of batchesOf(model, data, batchSize, where, lossNeeded)) {
+      let examples = 0;
+      for await (const batch of batchesOf(model, data, batchSize, where, lossNeeded, lossNeeded ? { loss: options.loss } : undefined)) {
         try {
           if (lossOf !== null && !probed) {
             probeLoss(resolved, plan, batch, lossOf);
             probed = true;
           }
           if (passNeeds.size > 0) await runPass(resolved, plan, batch, passNeeds, lossOf, terms, acc);
+          examples += batch.size;
         } finally {
           if (keepBatches) kept.push(batch);
           else disposeBatch(batch);
         }
+        await yieldToEventLoop();
       }
+      if (examples === 0) throw new PruneError('MISSING_DATA', noExamples(`${where}: data`, 'the dataset yielded no element, or only empty batches'));
     }
   } catch (e) {
     kept.forEach(disposeBatch);

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { PruneError } from '../errors';
+import { noExamples } from './assert-data-not-empty';
+import { checkLabelShapes } from './check-label-shapes';
+import type { LossSpec } from './per-example-loss';
 
 /**
  * Examples as tensors: inputs `x` (one tensor per model input) and, where a loss is needed, the
@@ -60,14 +63,23 @@ export function isDataset(data: unknown): data is tf.data.Dataset<DatasetBatch> 
   return typeof data === 'object' && data !== null && typeof (data as tf.data.Dataset<DatasetBatch>).iterator === 'function' && typeof (data as tf.data.Dataset<DatasetBatch>).batch === 'function';
 }
 
+/**
+ * The loss that will read a data source's labels (`loss: undefined`: the model's compiled loss),
+ * so their shapes are checked against the model's outputs; leave it out where labels are not read.
+ */
+export interface LabelUse {
+  loss: LossSpec | LossSpec[] | undefined;
+}
+
 const fmt = (shape: ReadonlyArray<number | null>): string => `[${shape.map((d) => (d === null ? 'batch' : d)).join(', ')}]`;
 
 /**
  * Checks tensors against the model: one input tensor per model input, shapes matching the model's
  * input shapes (the batch axis aside); labels, when present or `labelsRequired`, one per output
- * with the batch size of the inputs. Throws a PruneError saying what to fix.
+ * with the batch size of the inputs, and with the shape `labels.loss` takes. Throws a PruneError
+ * saying what to fix.
  */
-export function checkBatch(model: tf.LayersModel, x: tf.Tensor[], y: tf.Tensor[] | undefined, where: string, labelsRequired: boolean): void {
+export function checkBatch(model: tf.LayersModel, x: tf.Tensor[], y: tf.Tensor[] | undefined, where: string, labelsRequired: boolean, labels?: LabelUse): void {
   const inputs = model.inputs;
   if (x.length !== inputs.length || !x.every(isTensor)) {
     throw new PruneError('DATA_MISMATCH', `${where}: model '${model.name}' has ${inputs.length} input(s) but x holds ${x.length} tensor(s); give one tensor per model input, in order.`);
@@ -98,10 +110,11 @@ export function checkBatch(model: tf.LayersModel, x: tf.Tensor[], y: tf.Tensor[]
       throw new PruneError('DATA_MISMATCH', `${where}: y${y.length > 1 ? `[${i}]` : ''} has ${t.shape[0]} examples but x has ${n}; inputs and labels must have the same first dimension.`);
     }
   });
+  if (labels !== undefined) checkLabelShapes(model, y, labels.loss, where);
 }
 
 /** Validates a data source up front (tensors fully; a dataset by its type only). */
-export function checkDataSource(model: tf.LayersModel, data: unknown, where: string, labelsRequired: boolean): asserts data is DataSource {
+export function checkDataSource(model: tf.LayersModel, data: unknown, where: string, labelsRequired: boolean, labels?: LabelUse): asserts data is DataSource {
   if (isDataset(data)) return;
   if (typeof data !== 'object' || data === null || !('x' in data)) {
     throw new PruneError(
@@ -111,8 +124,29 @@ export function checkDataSource(model: tf.LayersModel, data: unknown, where: str
   }
   const d = data as TensorData;
   const x = asList(d.x)!;
-  checkBatch(model, x, asList(d.y), where, labelsRequired);
-  if (x[0].shape[0] === 0) throw new PruneError('MISSING_DATA', `${where}: the data holds no examples.`);
+  checkBatch(model, x, asList(d.y), where, labelsRequired, labels);
+  if (x[0].shape[0] === 0) throw new PruneError('MISSING_DATA', noExamples(where, `x has 0 rows along its first axis`));
+  assertFinite(x, 'x', where);
+  const y = asList(d.y);
+  if (y !== undefined) assertFinite(y, 'y', where);
+}
+
+/** Throws INVALID_DATA naming the first example of a float tensor that holds NaN or an infinity. */
+function assertFinite(tensors: tf.Tensor[], name: string, where: string): void {
+  tensors.forEach((t, i) => {
+    if (t.dtype !== 'float32') return;
+    const example = tf.tidy(() => {
+      const ok = t.isFinite().reshape([t.shape[0], -1]).all(1);
+      return ok.all().dataSync()[0] === 1 ? -1 : ok.argMin().dataSync()[0];
+    });
+    if (example < 0) return;
+    const label = `${name}${tensors.length > 1 ? `[${i}]` : ''}`;
+    throw new PruneError(
+      'INVALID_DATA',
+      `${where}: ${label} holds NaN or infinite values (first in example ${example}), which would make every loss, score and BatchNorm statistic NaN. ` +
+        'Clean the data before pruning: replace missing values, and check the normalisation (a division by a zero standard deviation gives NaN).',
+    );
+  });
 }
 
 /**
@@ -120,7 +154,7 @@ export function checkDataSource(model: tf.LayersModel, data: unknown, where: str
  * dataset yields its own elements (already batched). The caller disposes each batch with
  * {@link disposeBatch}.
  */
-export async function* batchesOf(model: tf.LayersModel, data: DataSource, batchSize: number, where: string, labelsRequired: boolean): AsyncGenerator<Batch> {
+export async function* batchesOf(model: tf.LayersModel, data: DataSource, batchSize: number, where: string, labelsRequired: boolean, labels?: LabelUse): AsyncGenerator<Batch> {
   if (isDataset(data)) {
     const it = await data.iterator();
     for (;;) {
@@ -134,7 +168,7 @@ export async function* batchesOf(model: tf.LayersModel, data: DataSource, batchS
       const x = asList(element.xs)!;
       const y = asList(element.ys);
       try {
-        checkBatch(model, x, y, where, labelsRequired);
+        checkBatch(model, x, y, where, labelsRequired, labels);
       } catch (e) {
         tf.dispose([...x, ...(y ?? [])]);
         throw e;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { recalibrateBatchNorm } from './recalibrate-batch-norm';
 import type { TrainingStream } from './training-stream';
+import { weightsFinite } from './weights-finite';
 
 /**
  * What a guarded BatchNormalization re-estimation did (recorded in the step record).
@@ -25,7 +26,8 @@ export interface RecalibrationOutcome {
  * every BN layer when `only` is null) from `batches` training minibatches, then keeps the new
  * statistics only if `judge` (lower is better: a validation loss, or the distance from the
  * original model's outputs) is not worse than before; otherwise the old statistics are put back.
- * Without a judge the new statistics are kept.
+ * Without a judge the new statistics are kept; non-finite new statistics are kept too, without
+ * judging, so that the caller sees them (`weightsFinite`) and treats the step as diverged.
  */
 export async function recalibrateGuarded(
   model: tf.LayersModel,
@@ -41,6 +43,9 @@ export async function recalibrateGuarded(
     const before = judge ? await judge(model) : NaN;
     const n = await recalibrateBatchNorm(model, stream, batches, only);
     if (n === 0 || judge === undefined) return { layers: n, kept: true };
+    // Non-finite statistics (NaN data or activations) are a divergence for the caller to see
+    // (and roll back as a whole step), not a worse value to undo quietly.
+    if (!weightsFinite(model)) return { layers: n, kept: true };
     const after = await judge(model);
     // NaN after (and a finite value before) counts as worse; a NaN before cannot be made worse.
     if (after <= before || Number.isNaN(before)) return { layers: n, kept: true, before, after };

@@ -3,6 +3,7 @@ import { gatedForward, planGates } from '../criteria/gated-forward';
 import { resolveModel } from '../graph/resolve-model';
 import { weightShortName } from '../model/weight-short-name';
 import type { TrainingStream } from './training-stream';
+import { yieldToEventLoop } from '../util/yield-to-event-loop';
 
 /**
  * Re-estimates the moving mean and variance of every BatchNormalization layer (on the channel
@@ -26,6 +27,7 @@ export async function recalibrateBatchNorm(model: tf.LayersModel, stream: Traini
   const plan = planGates(resolved, []);
   const sums = new Map<number, { mean: Float64Array; variance: Float64Array; n: number }>();
   for (let b = 0; b < batches; b++) {
+    if (b > 0) await yieldToEventLoop();
     const batch = await stream.next();
     if (batch === null) break;
     try {

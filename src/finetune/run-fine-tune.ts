@@ -4,6 +4,7 @@ import type { TrainingAmount } from './fine-tune-options';
 import type { TrainingBatch, TrainingStream } from './training-stream';
 import { weightsFinite } from './weights-finite';
 import { mapOutOfMemory } from '../util/out-of-memory';
+import { yieldToEventLoop } from '../util/yield-to-event-loop';
 
 /** What one fine-tuning phase did. */
 export interface FineTuneResult {
@@ -97,6 +98,8 @@ export async function runFineTune(model: tf.LayersModel, amount: Required<Traini
   const endEpoch = stream.where().epoch + amount.epochs + (stream.where().offset > 0 ? 1 : 0);
   for (;;) {
     if (!byEpochs && steps >= total) break;
+    // Let timers, input and rendering run between minibatches: an abort lands within one.
+    if (steps > 0) await yieldToEventLoop();
     if (settings.signal?.aborted) return { steps, diverged: false, aborted: true, meanLoss: steps > 0 ? lossSum / steps : NaN, seconds: (performance.now() - start) / 1000 };
     const batch = await stream.next(byEpochs ? endEpoch : undefined);
     if (batch === null) break;

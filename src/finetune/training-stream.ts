@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkBatch, isDataset, type DataSource, type DatasetBatch, type TensorData } from '../data/data-source';
+import { checkBatch, isDataset, type DataSource, type DatasetBatch, type LabelUse, type TensorData } from '../data/data-source';
 import { PruneError } from '../errors';
 import { seededRandom } from '../util/seeded-random';
 
@@ -36,6 +36,8 @@ export class TrainingStream {
     private readonly seed: number,
     private readonly labelsRequired: boolean,
     start: StreamPosition = { epoch: 0, offset: 0 },
+    /** The loss the labels are trained with, to check their shapes (dataset elements). */
+    private readonly labelUse?: LabelUse,
   ) {
     this.position = { ...start };
     this.batchesPerEpoch = isDataset(data) ? null : Math.ceil(this.examples() / batchSize);
@@ -110,7 +112,7 @@ export class TrainingStream {
         const x = Array.isArray(element.xs) ? element.xs : [element.xs];
         const y = element.ys === undefined ? undefined : Array.isArray(element.ys) ? element.ys : [element.ys];
         try {
-          checkBatch(this.model, x, y, 'data.train', this.labelsRequired);
+          checkBatch(this.model, x, y, 'data.train', this.labelsRequired, this.labelUse);
         } catch (e) {
           tf.dispose(element as unknown as tf.TensorContainer);
           throw e;

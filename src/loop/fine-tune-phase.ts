@@ -57,13 +57,15 @@ export async function fineTunePhase(
         loss: cfg.compile.loss,
         signal: cfg.signal,
       });
-  const diverged = result.diverged || (result.steps > 0 && !weightsFinite(model));
+  let diverged = result.diverged || (result.steps > 0 && !weightsFinite(model));
   let batchNorm: RecalibrationOutcome | undefined;
   if (!diverged && !result.aborted && cfg.fineTune.recalibrateBatchNorm > 0) {
     // Without training, only the BN layers whose input the surgery changed have stale statistics.
     const only = result.steps > 0 ? null : guard.changed;
     const outcome = await recalibrateGuarded(model, stream, cfg.fineTune.recalibrateBatchNorm, only, guard.judge);
     if (outcome.layers > 0) batchNorm = outcome;
+    // NaN or infinite data or activations give such moving statistics: a divergence, like a NaN loss.
+    if (outcome.layers > 0 && !weightsFinite(model)) diverged = true;
   }
   return { ...result, diverged, ...(batchNorm ? { batchNorm } : {}), seconds: (performance.now() - start) / 1000 };
 }

@@ -14,6 +14,7 @@ import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from '..
 import type { StopPolicy } from '../stopping/stop-policy';
 import { resolveInputShape, type InputShape } from '../metrics/input-shape';
 import { checkObjective, type Objective } from '../pruner';
+import { resolveDeploy, type DeployOptions, type ResolvedDeploy } from './deploy-phase';
 
 /**
  * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds
@@ -59,7 +60,7 @@ export interface PruneIterativelyOptions {
   schedule?: ScheduleOptions;
   /** Fine-tuning between steps (and before/after), a custom function, or `distill(...)`. Default: 100 minibatches of 32. */
   fineTune?: FineTuneOptions | FineTuneFunction;
-  /** What the run trades accuracy for: `'flops'`, `'params'` or `'latency'`. Default: `'flops'`. */
+  /** What the run trades accuracy for: `'flops'`, `'params'`, `'latency'` or `'size'` (stored bytes). Default: `'flops'`. */
   objective?: Objective;
   /** When to stop: a policy or a composition (`anyOf`, `allOf`). Required. */
   stop: StopPolicy;
@@ -89,6 +90,12 @@ export interface PruneIterativelyOptions {
    * (as many as fit in 1 GiB, three times the activations for gradient criteria).
    */
   scoringBatchSize?: number;
+  /**
+   * After the run, fold BatchNormalization and measure the model stored at `dtype`; the returned
+   * model is the folded one (save it with `saveQuantized(model, dest, { dtype })`), the report's
+   * `deploy` says what it takes and scores. Default: none (off).
+   */
+  deploy?: DeployOptions;
 }
 
 /** Everything a run needs, checked. */
@@ -126,9 +133,13 @@ export interface LoopConfig {
   fallback?: { criterion: Criterion; data: () => DataSource };
   /** What the run does differently from what was asked (for the report). */
   warnings: string[];
+  /** The deploy step, or null. */
+  deploy: ResolvedDeploy | null;
+  /** Whether every measurement has stored bytes (objective 'size', a size target, or a deploy step). */
+  measuresSize: boolean;
 }
 
-const WHERE = 'pruneIteratively';
+const LOOP = 'pruneIteratively';
 const DEFAULT_SCORING_EXAMPLES = 256;
 
 /** The first `n` examples of tensor data (new tensors), or the first batches of a dataset. */
@@ -146,13 +157,16 @@ export function headOf(data: DataSource, n: number, owned: tf.Tensor[]): DataSou
   return { x: Array.isArray(x) ? xs.map(cut) : cut(x), ...(ys ? { y: Array.isArray(y) ? ys.map(cut) : cut(y as tf.Tensor) } : {}) };
 }
 
-/** Checks every option and the data before any work. */
-export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options: unknown): LoopConfig {
+/**
+ * Checks every option and the data before any work. `WHERE` heads the error messages: the entry
+ * point the user called (`pruneIteratively`, `learnToPrune`).
+ */
+export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options: unknown, WHERE = LOOP): LoopConfig {
   if (options === null || typeof options !== 'object') {
     throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
   }
   const o = options as Partial<PruneIterativelyOptions>;
-  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape', 'scoringBatchSize'];
+  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape', 'scoringBatchSize', 'deploy'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')}.`);
   const compile = resolveCompile(o.compile, WHERE);
@@ -200,12 +214,13 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   const d = data as PruneData;
   const distilling = fineTune.kind === 'builtin' && fineTune.distill !== null;
   const labelsForTraining = fineTune.kind === 'builtin' && !distilling;
-  checkDataSource(model, d.train, `${WHERE}: data.train`, labelsForTraining);
-  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, false);
+  checkDataSource(model, d.train, `${WHERE}: data.train`, labelsForTraining, labelsForTraining ? { loss: compile.loss } : undefined);
+  // Validation labels are optional (without them the run measures agreement with the original); when given, their shapes are checked against the loss.
+  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, false, { loss: compile.loss });
   const validationLabelled = labelled(d.validation);
   const needsScoring = criterion.needs.length > 0;
   const lossForScoring = criterion.needs.some((n) => n !== 'activations');
-  if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring);
+  if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring, lossForScoring ? { loss: compile.loss } : undefined);
   const lossOf = perExampleLoss(model, compile.loss);
   const metricDirections: Record<string, MetricDirection> = {};
   let unlabeledMetric: 'agreement' | 'outputMse' | undefined;
@@ -220,6 +235,8 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     metricDirections[unlabeledMetric] = classifier ? 'higher' : 'lower';
   }
   const measuresLatency = objective === 'latency' || stop.requires?.latency === true;
+  const deploy = resolveDeploy(o.deploy, WHERE);
+  const measuresSize = objective === 'size' || stop.requires?.size === true || deploy !== null;
   for (const name of stop.requires?.metrics ?? []) {
     if (d.validation === undefined) {
       throw new PruneError('MISSING_DATA', `${WHERE}: the stopping policy '${stop.name}' bounds metric '${name}', which is measured on validation data, but data.validation was not given.`);
@@ -274,5 +291,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     ...(o.scoringBatchSize !== undefined ? { scoringBatchSize: o.scoringBatchSize } : {}),
     ...(unlabeledMetric ? { unlabeledMetric } : {}),
     warnings,
+    deploy,
+    measuresSize,
   };
 }

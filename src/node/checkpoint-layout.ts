@@ -3,7 +3,7 @@
  *
  * ```
  * <directory>/
- *   CURRENT                          the name of the live checkpoint directory (one line)
+ *   CURRENT                          the name of the live checkpoint directory, and the SHA-256 of its state.json
  *   checkpoint-000003-1a2b3c4d/      the live checkpoint (step 3)
  *     state.json                     format, version, step, file sizes and SHA-256s, loop state
  *     model.json, weights.bin        the current model, a TF.js LayersModel directory
@@ -13,11 +13,12 @@
  */
 
 /**
- * The pointer file naming the live checkpoint directory.
+ * The pointer file naming the live checkpoint directory (first line) and holding the SHA-256 of
+ * that directory's `state.json` (second line, `<hex>  state.json`, as `sha256sum` prints it).
  *
  * @example
  * ```ts
- * fs.readFileSync(path.join(dir, POINTER_FILE), 'utf8').trim(); // 'checkpoint-000003-1a2b3c4d'
+ * fs.readFileSync(path.join(dir, POINTER_FILE), 'utf8').split('\n')[0]; // 'checkpoint-000003-1a2b3c4d'
  * ```
  */
 export const POINTER_FILE = 'CURRENT';
@@ -116,4 +117,58 @@ export interface StateRecord {
  */
 export function checkpointDirName(step: number, id: string): string {
   return `checkpoint-${String(step).padStart(6, '0')}-${id}`;
+}
+
+/**
+ * What a checkpoint directory's pointer says: the live directory's name and the SHA-256 (hex) of
+ * its `state.json`, so that every file of a checkpoint is verified, `state.json` included.
+ *
+ * @example
+ * ```ts
+ * const pointer: Pointer = { name: 'checkpoint-000003-1a2b3c4d', stateSha256: 'c3e0...' };
+ * ```
+ */
+export interface Pointer {
+  name: string;
+  stateSha256: string;
+}
+
+const POINTER_TEXT = /^(checkpoint-\d+-[0-9a-f]{8})\n([0-9a-f]{64}) {2}state\.json\n$/;
+
+/**
+ * The content of the pointer file: two lines, the directory's name and `<sha256>  state.json`.
+ *
+ * @example
+ * ```ts
+ * pointerText({ name: 'checkpoint-000003-1a2b3c4d', stateSha256: 'ab'.repeat(32) }); // 'checkpoint-000003-1a2b3c4d\nabab...  state.json\n'
+ * ```
+ */
+export function pointerText(pointer: Pointer): string {
+  return `${pointer.name}\n${pointer.stateSha256}  ${STATE_FILE}\n`;
+}
+
+/**
+ * Parses the pointer file's content; `null` unless it is exactly what {@link pointerText} writes
+ * (any other byte, a cut, a missing checksum line is refused).
+ *
+ * @example
+ * ```ts
+ * parsePointer('checkpoint-000003-1a2b3c4d\n'); // null: no checksum of state.json
+ * ```
+ */
+export function parsePointer(text: string): Pointer | null {
+  const m = POINTER_TEXT.exec(text);
+  return m === null ? null : { name: m[1], stateSha256: m[2] };
+}
+
+/**
+ * The step a checkpoint directory's name carries (`checkpoint-000003-...` -> 3).
+ *
+ * @example
+ * ```ts
+ * stepOfDirName('checkpoint-000003-1a2b3c4d'); // 3
+ * ```
+ */
+export function stepOfDirName(name: string): number {
+  return Number(name.split('-')[1]);
 }

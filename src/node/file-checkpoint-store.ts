@@ -8,8 +8,11 @@ import {
   BEST_DIR,
   CHECKPOINT_DIR,
   checkpointDirName,
+  parsePointer,
+  pointerText,
   POINTER_FILE,
   STATE_FILE,
+  stepOfDirName,
   STATE_FORMAT,
   TEMP_ENTRY,
   type FileRecord,
@@ -40,8 +43,9 @@ export interface FileCheckpointStoreOptions {
  * `tfjs-prune/node`). Each checkpoint is a subdirectory `checkpoint-<step>-<id>` holding the
  * current model as an ordinary TF.js model directory (`model.json` + `weights.bin`, loadable
  * without tfjs-prune), the last-good model likewise under `best/`, and `state.json` (format
- * version, step, sizes and SHA-256s of the other files, the loop state). The one-line file
- * `CURRENT` names the live checkpoint directory.
+ * version, step, sizes and SHA-256s of the other files, the loop state). The file `CURRENT` names
+ * the live checkpoint directory and holds the SHA-256 of its `state.json`, so every file of a
+ * checkpoint is verified on load.
  *
  * Saves are atomic: a save writes the whole checkpoint into a new temporary directory, flushes
  * it, renames it to its final name, then replaces `CURRENT` by renaming a flushed temporary file
@@ -88,6 +92,8 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
   if (options === null || typeof options !== 'object' || (options.sync !== undefined && typeof options.sync !== 'boolean')) {
     throw new PruneError('INVALID_OPTION', `fileCheckpointStore options.sync is ${JSON.stringify(options?.sync)}, but true or false (the default, true) was expected.`);
   }
+  const unknown = Object.keys(options).filter((k) => k !== 'sync');
+  if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `fileCheckpointStore: unknown option(s) ${unknown.join(', ')}; known options: sync.`);
   const dir = path.resolve(directory);
   const sync = options.sync ?? true;
   const at = (...parts: string[]): string => path.join(dir, ...parts);
@@ -101,8 +107,11 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
     );
   };
 
-  /** The live checkpoint's directory name, or null when there is no (readable) pointer. */
-  async function livePointer(strict: boolean): Promise<string | null> {
+  /**
+   * The live checkpoint's directory name and state.json checksum, or null when there is no
+   * pointer. Not `strict` (a save deciding what to keep): a pointer it cannot parse is null too.
+   */
+  async function livePointer(strict: boolean): Promise<{ name: string; stateSha256: string | null } | null> {
     let bytes: Uint8Array;
     try {
       bytes = await fs.readFile(at(POINTER_FILE));
@@ -111,10 +120,22 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
       if (!strict) return null;
       return fail(POINTER_FILE, `cannot be read (${(e as Error).message})`, 'it is not readable by this process');
     }
-    const name = new TextDecoder().decode(bytes).trim();
-    if (CHECKPOINT_DIR.test(name)) return name;
-    if (!strict) return null;
-    return fail(POINTER_FILE, `should name a checkpoint directory (checkpoint-<step>-<id>) but holds ${JSON.stringify(name.slice(0, 60))}`);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      text = '\ufffd';
+    }
+    const pointer = parsePointer(text);
+    if (pointer !== null) return pointer;
+    if (!strict) {
+      const name = text.split('\n')[0];
+      return CHECKPOINT_DIR.test(name) ? { name, stateSha256: null } : null;
+    }
+    return fail(
+      POINTER_FILE,
+      `should hold two lines, the name of a checkpoint directory (checkpoint-<step>-<id>) and '<SHA-256>  ${STATE_FILE}', but holds ${JSON.stringify(text.slice(0, 120))}`,
+    );
   }
 
   /** Deletes checkpoint directories other than `keep` and every leftover of an interrupted save; best effort. */
@@ -147,10 +168,11 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
       files: Object.fromEntries([...files].map(([name, bytes]) => [name, { bytes: bytes.byteLength, sha256: sha256(bytes) }])),
       state: checkpoint.state,
     };
-    files.set(STATE_FILE, new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+    const stateBytes = new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`);
+    files.set(STATE_FILE, stateBytes);
 
     await fs.mkdir(dir);
-    await removeStale(await livePointer(false));
+    await removeStale((await livePointer(false))?.name ?? null);
     const id = randomBytes(4).toString('hex');
     const temp = at(`.tmp-${checkpoint.step}-${id}`);
     const final = checkpointDirName(checkpoint.step, id);
@@ -168,7 +190,7 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
       await fs.rename(temp, at(final));
       renamed = true;
       if (sync) await fs.syncDir(dir);
-      await fs.writeFile(pointerTemp, new TextEncoder().encode(`${final}\n`), sync);
+      await fs.writeFile(pointerTemp, new TextEncoder().encode(pointerText({ name: final, stateSha256: sha256(stateBytes) })), sync);
       await fs.rename(pointerTemp, at(POINTER_FILE)); // the switch
       switched = true;
       if (sync) await fs.syncDir(dir);
@@ -185,8 +207,9 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
   }
 
   async function load(): Promise<Checkpoint | null> {
-    const name = await livePointer(true);
-    if (name === null) return null;
+    const pointer = await livePointer(true);
+    if (pointer === null) return null;
+    const { name } = pointer;
     const read = async (file: string): Promise<Uint8Array> => {
       try {
         return await fs.readFile(at(name, ...file.split('/')));
@@ -195,7 +218,16 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
         return fail(`${name}/${file}`, problem, hasErrorCode(e, 'ENOENT') ? 'the directory was changed after it was written (saves are atomic)' : 'it is not readable by this process');
       }
     };
-    const record = parseRecord(await read(STATE_FILE), (problem, fix) => fail(`${name}/${STATE_FILE}`, problem, fix));
+    const stateBytes = await read(STATE_FILE);
+    const failState = (problem: string, fix?: string): never => fail(`${name}/${STATE_FILE}`, problem, fix);
+    if (sha256(stateBytes) !== pointer.stateSha256) {
+      // A checkpoint of another format version is named as such; anything else is damage.
+      const version = versionOf(stateBytes);
+      if (version !== undefined && version !== CHECKPOINT_VERSION) parseRecord(stateBytes, failState);
+      failState(`has ${stateBytes.byteLength} bytes and a SHA-256 other than the checksum recorded in ${at(POINTER_FILE)}`);
+    }
+    const record = parseRecord(stateBytes, failState);
+    if (record.step !== stepOfDirName(name)) failState(`has step ${record.step}, but its directory's name says step ${stepOfDirName(name)}`);
     const verified = async (file: string): Promise<Uint8Array> => {
       const expected: FileRecord | undefined = record.files[file];
       if (expected === undefined) fail(`${name}/${STATE_FILE}`, `does not list '${file}', which the checkpoint needs`);
@@ -243,6 +275,16 @@ export function createFileCheckpointStore(directory: string, options: FileCheckp
     load: () => serial(load),
     clear: () => serial(clear),
   };
+}
+
+/** The `version` field of a tfjs-prune `state.json`, or undefined when it is not one. */
+function versionOf(bytes: Uint8Array): unknown {
+  try {
+    const record = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Partial<StateRecord> | null;
+    return record !== null && typeof record === 'object' && record.format === STATE_FORMAT ? record.version : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses and checks `state.json`; `fail(problem, fix?)` throws. */

@@ -9,7 +9,7 @@
 // The main entry (`tfjs-prune`) never imports this, so it stays browser-safe.
 export { fileCheckpointStore } from './file-checkpoint-store';
 export type { FileCheckpointStoreOptions } from './file-checkpoint-store';
-export { loadModelDirectory, saveModelDirectory } from './model-directory';
+export { loadModelDirectory, modelDirectoryHandler, saveModelDirectory } from './model-directory';
 export type { SavedModelDirectory } from './model-directory';
 export { PruneError } from '../errors';
 export type { PruneErrorCode } from '../errors';

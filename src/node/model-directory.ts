@@ -41,8 +41,12 @@ export interface SavedModelDirectory {
  */
 export async function saveModelDirectory(model: tf.LayersModel, directory: string): Promise<SavedModelDirectory> {
   assertDirectory(directory, 'saveModelDirectory');
-  const dir = path.resolve(directory);
-  const files = encodeModelFiles(await modelToArtifacts(model));
+  return writeModelDirectory(path.resolve(directory), await modelToArtifacts(model));
+}
+
+/** Writes artifacts as model.json + weights.bin in `dir`, each file through a temporary name. */
+async function writeModelDirectory(dir: string, artifacts: tf.io.ModelArtifacts): Promise<SavedModelDirectory> {
+  const files = encodeModelFiles(artifacts);
   const fs = nodeCheckpointFs;
   await fs.mkdir(dir);
   for (const name of [WEIGHTS_BIN, MODEL_JSON] as const) {
@@ -60,6 +64,35 @@ export async function saveModelDirectory(model: tf.LayersModel, directory: strin
 }
 
 /**
+ * A `tf.io` IOHandler for a model directory (`model.json` + `weights.bin`, written as
+ * {@link saveModelDirectory} writes them): pass it wherever TF.js or tfjs-prune takes a save
+ * destination, such as `model.save(handler)` or `saveQuantized(model, handler, { dtype })`, and
+ * to `tf.loadLayersModel(handler)` to read the directory back. Needs no tfjs-node.
+ *
+ * @example
+ * ```ts
+ * import { saveQuantized } from 'tfjs-prune';
+ * import { modelDirectoryHandler } from 'tfjs-prune/node';
+ *
+ * await saveQuantized(model, modelDirectoryHandler('out/pruned-uint8'), { dtype: 'uint8' });
+ * const loaded = await tf.loadLayersModel(modelDirectoryHandler('out/pruned-uint8'));
+ * ```
+ */
+export function modelDirectoryHandler(directory: string): tf.io.IOHandler {
+  assertDirectory(directory, 'modelDirectoryHandler');
+  const dir = path.resolve(directory);
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      const { weightBytes } = await writeModelDirectory(dir, artifacts);
+      const topologyBytes = new TextEncoder().encode(JSON.stringify(artifacts.modelTopology ?? null)).byteLength;
+      const specBytes = new TextEncoder().encode(JSON.stringify(artifacts.weightSpecs ?? [])).byteLength;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: topologyBytes, weightSpecsBytes: specBytes, weightDataBytes: weightBytes } };
+    },
+    load: () => readModelDirectory(dir),
+  };
+}
+
+/**
  * Loads a model saved as `model.json` + weight files in `directory` (by {@link saveModelDirectory},
  * by `model.save('file://...')` with tfjs-node, or a checkpoint's model directory), with plain
  * TF.js: no tfjs-node needed. A missing or damaged file throws PruneError('CHECKPOINT_INVALID')
@@ -74,18 +107,21 @@ export async function saveModelDirectory(model: tf.LayersModel, directory: strin
  */
 export async function loadModelDirectory(directory: string): Promise<tf.LayersModel> {
   assertDirectory(directory, 'loadModelDirectory');
-  const dir = path.resolve(directory);
+  return modelFromArtifacts(await readModelDirectory(path.resolve(directory)));
+}
+
+/** Reads model.json and its weight files from `dir` into artifacts (quantized weights stay encoded). */
+async function readModelDirectory(dir: string): Promise<tf.io.ModelArtifacts> {
   const fail = (file: string, problem: string): never => {
     throw new PruneError('CHECKPOINT_INVALID', `The model in '${dir}' cannot be loaded: ${path.join(dir, file)} ${problem}. Save the model again (saveModelDirectory).`);
   };
-  const artifacts = await decodeModelFiles(async (name) => {
+  return decodeModelFiles(async (name) => {
     try {
       return await nodeCheckpointFs.readFile(path.join(dir, ...name.split('/')));
     } catch (e) {
       return fail(name, hasErrorCode(e, 'ENOENT') ? 'does not exist' : `cannot be read (${(e as Error).message})`);
     }
   }, fail);
-  return modelFromArtifacts(artifacts);
 }
 
 function assertDirectory(directory: unknown, fn: string): void {

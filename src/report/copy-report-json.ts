@@ -67,6 +67,8 @@ function measurement(value: unknown, path: string): void {
   count(m.params, `${path}.params`);
   count(m.flops, `${path}.flops`);
   if (m.latencyMs !== undefined) count(m.latencyMs, `${path}.latencyMs`);
+  if (m.bytes !== undefined) count(m.bytes, `${path}.bytes`);
+  if (m.bytesQuantized !== undefined) count(m.bytesQuantized, `${path}.bytesQuantized`);
   metricRecord(m.metrics, `${path}.metrics`);
 }
 
@@ -89,6 +91,8 @@ function step(value: unknown, path: string): void {
   count(s.params, `${path}.params`);
   count(s.flops, `${path}.flops`);
   if (s.latencyMs !== undefined) count(s.latencyMs, `${path}.latencyMs`);
+  if (s.bytes !== undefined) count(s.bytes, `${path}.bytes`);
+  if (s.bytesQuantized !== undefined) count(s.bytesQuantized, `${path}.bytesQuantized`);
   metricRecord(s.metricsBeforeFineTune, `${path}.metricsBeforeFineTune`);
   metricRecord(s.metricsAfterFineTune, `${path}.metricsAfterFineTune`);
   secondsRecord(s.seconds, `${path}.seconds`, ['scoring', 'surgery', 'fineTune', 'evaluation']);
@@ -121,8 +125,8 @@ export function copyReportJSON(value: unknown): PruneReportJSON {
     );
   }
   text(copy.criterion, 'report.criterion');
-  if (copy.objective !== 'flops' && copy.objective !== 'params' && copy.objective !== 'latency') {
-    fail('report.objective', "'flops', 'params' or 'latency'", copy.objective);
+  if (copy.objective !== 'flops' && copy.objective !== 'params' && copy.objective !== 'latency' && copy.objective !== 'size') {
+    fail('report.objective', "'flops', 'params', 'latency' or 'size'", copy.objective);
   }
   const directions = object(copy.metricDirections, 'report.metricDirections');
   for (const [name, direction] of Object.entries(directions)) {

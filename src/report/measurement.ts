@@ -15,6 +15,13 @@ export interface Measurement {
   flops: number;
   /** Median `predict` latency in ms, when the run measures latency (objective or target `latency`). */
   latencyMs?: number;
+  /**
+   * Stored size in bytes at 32 bits (weights, as `storedSize(model).bytes` counts them, plus the
+   * topology), when the run measures size (objective `'size'`, `targetSize`, or a `deploy` step).
+   */
+  bytes?: number;
+  /** The same at the deploy step's precision (`deploy.dtype`), when it is not float32. */
+  bytesQuantized?: number;
   /** Validation metrics by name (`loss` and each compiled metric), when there is validation data. */
   metrics: Record<string, number>;
 }

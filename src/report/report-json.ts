@@ -16,8 +16,8 @@ export interface PruneReportJSON {
   version: 1;
   /** Name of the criterion (e.g. `'taylor'`). */
   criterion: string;
-  /** What the run optimises: `'flops'`, `'params'` or `'latency'`. */
-  objective: 'flops' | 'params' | 'latency';
+  /** What the run optimises: `'flops'`, `'params'`, `'latency'` or `'size'`. */
+  objective: 'flops' | 'params' | 'latency' | 'size';
   /** Direction of every metric in `metrics` objects (`loss` included). */
   metricDirections: Record<string, MetricDirection>;
   /** The original model (after the initial fine-tune, if any). */
@@ -48,6 +48,8 @@ export interface PruneReportJSON {
    * all equal was replaced by another for a step). Absent when there is nothing to say.
    */
   warnings?: string[];
+  /** Set when the run had a `deploy` step: the folded, quantized model that was returned. */
+  deploy?: DeployReport;
   /** `learnToPrune` only: the training of the agent of each layer, in the order the layers were pruned. */
   agent?: AgentLayerTrace[];
 }
@@ -76,5 +78,38 @@ export interface AgentLayerTrace {
   /** One entry per update: mean reward, mean kept fraction and mean accuracy `p_hat` of its samples. */
   updates: Array<{ reward: number; keptFraction: number; accuracy: number }>;
   /** Seconds spent training the agent. */
+  seconds: number;
+}
+
+/**
+ * What the loop's `deploy` step did to the returned model: BatchNormalization folded, weights
+ * stored at `dtype`, and the result measured (the validation metrics are those of the model as
+ * `tf.loadLayersModel` decodes it from that storage).
+ *
+ * @example
+ * ```ts
+ * const d: DeployReport | undefined = report.toJSON().deploy;
+ * if (d) console.log(`${d.dtype}: ${d.bytes} bytes (${d.bytesFloat32} at float32), accuracy ${d.metrics.accuracy}`);
+ * ```
+ */
+export interface DeployReport {
+  /** How the weights are stored (`saveQuantized(result.model, ..., { dtype, minElements })` writes exactly this). */
+  dtype: 'float32' | 'float16' | 'uint16' | 'uint8';
+  minElements: number;
+  /** BatchNormalization layers folded into the layer before them (`{ batchNorm, into }`). */
+  folded: Array<{ batchNorm: string; into: string }>;
+  /** BatchNormalization layers kept, with the reason. */
+  unfolded: Array<{ layer: string; reason: string }>;
+  /** Bytes of model.json + weights at `dtype`, and at float32, of the folded model. */
+  bytes: number;
+  bytesFloat32: number;
+  /** Weight tensors kept at float32 (too small, or not representable at `dtype`). */
+  keptFloat32: number;
+  /** Size and cost of the folded model. */
+  params: number;
+  flops: number;
+  /** Validation metrics of the folded model with its weights decoded from `dtype` (`{}` without validation data). */
+  metrics: Record<string, number>;
+  /** Seconds the step took. */
   seconds: number;
 }

@@ -105,6 +105,12 @@ function summary(json: PruneReportJSON, o: ResolvedOptions): string[] {
   if (baseline.latencyMs !== undefined || final.latencyMs !== undefined) {
     rows.push(['latency (ms)', formatSeconds(baseline.latencyMs), formatSeconds(final.latencyMs), ofOriginal(baseline.latencyMs, final.latencyMs)]);
   }
+  if (baseline.bytes !== undefined || final.bytes !== undefined) {
+    rows.push(['stored bytes (float32)', formatCount(baseline.bytes), formatCount(final.bytes), ofOriginal(baseline.bytes, final.bytes)]);
+  }
+  if (json.deploy !== undefined && json.deploy.dtype !== 'float32' && final.bytesQuantized !== undefined) {
+    rows.push([`stored bytes (${json.deploy.dtype})`, '', formatCount(final.bytesQuantized), `${ofOriginal(baseline.bytes, final.bytesQuantized)} (float32)`]);
+  }
   for (const name of o.metrics) {
     const before = baseline.metrics[name];
     const after = final.metrics[name];
@@ -180,6 +186,23 @@ function channelsTable(json: PruneReportJSON, o: ResolvedOptions): string[] {
   return lines;
 }
 
+/** The deploy step's paragraph (none without one), followed by an empty line. */
+function deployLines(json: PruneReportJSON, o: ResolvedOptions): string[] {
+  const d = json.deploy;
+  if (d === undefined) return [];
+  const kept = d.unfolded.length === 0 ? '' : `, ${d.unfolded.length} kept (${d.unfolded.map((u) => `\`${u.layer}\`: ${u.reason}`).join('; ')})`;
+  const metrics = o.metrics.filter((m) => d.metrics[m] !== undefined).map((m) => `${m} ${formatMetric(d.metrics[m])}`);
+  const base = json.baseline.bytes;
+  const ratio = base === undefined ? '' : `, ${formatPercentOf(d.bytes, base)} of the original's float32 bytes`;
+  return [
+    sentence(
+      `Deployed: ${d.folded.length} BatchNormalization folded${kept}; stored at ${d.dtype}: ${formatCount(d.bytes)} bytes (${formatCount(d.bytesFloat32)} at float32${ratio})` +
+        (metrics.length > 0 ? `; decoded from ${d.dtype}: ${metrics.join(', ')}` : ''),
+    ),
+    '',
+  ];
+}
+
 /**
  * The markdown document of `report.toMarkdown()`: title line, summary table (baseline vs final),
  * stop, rollback and time lines, the steps table and the channels table.
@@ -204,6 +227,7 @@ export function reportToMarkdown(json: PruneReportJSON, options?: ReportMarkdown
     '',
     ...stopLines(json, o),
     '',
+    ...deployLines(json, o),
     `${h(2)} Steps`,
     '',
     ...stepsTable(json, o),

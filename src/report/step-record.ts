@@ -25,6 +25,9 @@ export interface StepRecord {
   params: number;
   flops: number;
   latencyMs?: number;
+  /** Stored bytes at 32 bits and at the deploy precision, when the run measures size (see {@link Measurement}). */
+  bytes?: number;
+  bytesQuantized?: number;
   /** Validation metrics right after surgery, before fine-tuning. */
   metricsBeforeFineTune: Record<string, number>;
   /** Validation metrics after this step's fine-tuning. */

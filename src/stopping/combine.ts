@@ -28,6 +28,7 @@ function policyProblem(factory: Combinator, p: unknown): string | undefined {
     const r = o.requires as Record<string, unknown> | null;
     if (r === null || typeof r !== 'object') return `its requires is ${describeValue(r)}, not an object`;
     if (r.latency !== undefined && typeof r.latency !== 'boolean') return `its requires.latency is ${describeValue(r.latency)}, not a boolean`;
+    if (r.size !== undefined && typeof r.size !== 'boolean') return `its requires.size is ${describeValue(r.size)}, not a boolean`;
     if (r.metrics !== undefined && !(Array.isArray(r.metrics) && r.metrics.every((m) => typeof m === 'string'))) {
       return `its requires.metrics is ${describeValue(r.metrics)}, not an array of metric names`;
     }
@@ -80,9 +81,10 @@ export function combinedName(factory: Combinator, policies: readonly StopPolicy[
  */
 export function combinedRequires(policies: readonly StopPolicy[]): StopPolicy['requires'] {
   const latency = policies.some((p) => p.requires?.latency === true);
+  const size = policies.some((p) => p.requires?.size === true);
   const metrics = [...new Set(policies.flatMap((p) => p.requires?.metrics ?? []))];
-  if (!latency && metrics.length === 0) return undefined;
-  return Object.freeze({ ...(latency ? { latency: true } : {}), ...(metrics.length > 0 ? { metrics: Object.freeze(metrics) } : {}) });
+  if (!latency && !size && metrics.length === 0) return undefined;
+  return Object.freeze({ ...(latency ? { latency: true } : {}), ...(size ? { size: true } : {}), ...(metrics.length > 0 ? { metrics: Object.freeze(metrics) } : {}) });
 }
 
 /**

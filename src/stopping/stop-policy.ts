@@ -112,8 +112,8 @@ export interface StopContext {
 export interface StopPolicy {
   /** Shown in the report as `stoppedBy`, e.g. `'targetFlops(0.5)'`. */
   readonly name: string;
-  /** What the loop must measure for this policy. */
-  readonly requires?: { latency?: boolean; metrics?: readonly string[] };
+  /** What the loop must measure for this policy (`size`: stored bytes, `Measurement.bytes`). */
+  readonly requires?: { latency?: boolean; metrics?: readonly string[]; size?: boolean };
   /** Refuses bad use before any work, with a PruneError. Must not store anything on the policy. */
   validate?(context: StopContext): void;
   check(state: LoopState): StopDecision;

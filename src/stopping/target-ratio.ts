@@ -13,9 +13,11 @@ import type { LoopState, StopContext, StopDecision, StopPolicy } from './stop-po
  */
 export interface TargetQuantity {
   /** Factory name, for the policy's name and error messages. */
-  factory: 'targetFlops' | 'targetParams' | 'targetLatency';
+  factory: 'targetFlops' | 'targetParams' | 'targetLatency' | 'targetSize';
   /** The field of a Measurement. */
-  key: 'flops' | 'params' | 'latencyMs';
+  key: 'flops' | 'params' | 'latencyMs' | 'bytes';
+  /** A field of the current measurement read first, when present (the baseline always uses `key`). */
+  currentKey?: 'bytesQuantized';
   /** How a reason names the quantity. */
   label: string;
   /** Formats one value for a reason (`'351200'`, `'0.68 ms'`). */
@@ -65,7 +67,7 @@ function baselineValue(q: TargetQuantity, name: string, baseline: Measurement): 
 
 /** The current value; a missing one is refused (the loop did not measure what the policy requires). */
 function currentValue(q: TargetQuantity, name: string, current: Measurement): number {
-  const value = current?.[q.key];
+  const value = (q.currentKey !== undefined ? current?.[q.currentKey] : undefined) ?? current?.[q.key];
   if (typeof value !== 'number') {
     throw new PruneError(
       'MISSING_DATA',
@@ -93,6 +95,7 @@ export function targetPolicy(q: TargetQuantity, ratio: number): StopPolicy {
   const policy: StopPolicy = {
     name,
     ...(latency ? { requires: Object.freeze({ latency: true }) } : {}),
+    ...(q.key === 'bytes' ? { requires: Object.freeze({ size: true }) } : {}),
     validate(context: StopContext): void {
       if (latency && context?.measuresLatency !== true) {
         throw new PruneError(

@@ -1,6 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { weightShortName } from '../model/weight-short-name';
-import { resolveModel } from '../graph/resolve-model';
+import { resolveModel, type ResolvedModel } from '../graph/resolve-model';
+import { PruneError } from '../errors';
+import { checkDataSource } from '../data/data-source';
+import { compensateModel } from '../compensation/compensate-model';
+import { resolveCompensation, type CompensateOptions } from '../compensation/compensate-options';
 import { customSurgeryOf } from '../graph/channel-rule';
 import { layerConfig } from '../model/layer-config';
 import { keepPositions } from './keep-positions';
@@ -28,10 +32,57 @@ import { validateRemovals, type Removals } from './validate-removals';
  * const smaller = prune(model, { [conv.id]: [0, 3] }); // drop channels 0 and 3 of that group
  * smaller.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
  * ```
+ *
+ * With `{ compensate: { data } }` it returns a Promise of the model, repaired on unlabeled
+ * calibration samples before any training (post-training pruning): see {@link CompensateOptions}.
  */
-export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel {
+export function prune(model: tf.LayersModel, removals: Removals): tf.LayersModel;
+export function prune(model: tf.LayersModel, removals: Removals, options: PruneOptions & { compensate: CompensateOptions }): Promise<tf.LayersModel>;
+export function prune(model: tf.LayersModel, removals: Removals, options?: PruneOptions): tf.LayersModel | Promise<tf.LayersModel>;
+export function prune(model: tf.LayersModel, removals: Removals, options?: PruneOptions): tf.LayersModel | Promise<tf.LayersModel> {
   const resolved = resolveModel(model);
   const removed = validateRemovals(resolved, removals);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new PruneError('INVALID_OPTION', `prune: options must be an object such as { compensate: { data } }; got ${String(options)}.`);
+  }
+  const unknown = Object.keys(options ?? {}).filter((k) => k !== 'compensate');
+  if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `prune: unknown option(s) ${unknown.join(', ')}; the only option is compensate.`);
+  if (options?.compensate === undefined) return cutModel(model, resolved, removed);
+  const given = options.compensate;
+  return (async () => {
+    // With compensation, every refusal is a rejection of the returned Promise.
+    const compensation = resolveCompensation(given, 'prune');
+    checkDataSource(model, compensation.data, 'prune.compensate.data', false);
+    const cut = cutModel(model, resolved, removed);
+    try {
+      await compensateModel(model, resolved, removed, cut, compensation, 'prune');
+      return cut;
+    } catch (e) {
+      cut.dispose();
+      throw e;
+    }
+  })();
+}
+
+/**
+ * Options of {@link prune}.
+ *
+ * @example
+ * ```ts
+ * const options: PruneOptions = { compensate: { data: { x: xTrain.slice(0, 512) } } };
+ * const smaller = await prune(model, { dense_Dense1: [2] }, options);
+ * ```
+ */
+export interface PruneOptions {
+  /**
+   * Repair the layers that read removed channels on calibration samples (no labels), before any
+   * training: see {@link CompensateOptions}. With it, `prune` returns a Promise.
+   */
+  compensate?: CompensateOptions;
+}
+
+/** The surgery itself: a new model with the classes in `removed` gone. */
+export function cutModel(model: tf.LayersModel, resolved: ResolvedModel, removed: Set<number>): tf.LayersModel {
   const { flow } = resolved;
 
   const nodeOf = new Map(flow.graph.nodes.map((n) => [n.name, n]));

@@ -8,7 +8,8 @@ interface LayerEntry {
   config: Record<string, unknown> & { name?: string; layers?: LayerEntry[] };
 }
 
-type ModelConfig = { layers: LayerEntry[] } & Record<string, unknown>;
+/** A model's config as `getConfig()` returns it (camelCase keys). */
+export type ModelConfig = { layers: LayerEntry[] } & Record<string, unknown>;
 
 function classNamesOf(entries: LayerEntry[], out: Set<string>): Set<string> {
   for (const e of entries) {
@@ -19,13 +20,16 @@ function classNamesOf(entries: LayerEntry[], out: Set<string>): Set<string> {
 }
 
 /**
- * Builds a new, independent model from `model`'s config with per-layer config patches, then
- * loads `weightsFor(layerName)` into each layer. The input model is only read.
+ * Builds a new, independent model from `model`'s config with per-layer config patches (and, when
+ * given, `editConfig`'s changes to the whole config, e.g. layers removed), then loads
+ * `weightsFor(layer)` into each layer of the new model (`layer`: the input model's layer of the
+ * same name). The input model is only read.
  */
 export function rebuildModel(
   model: tf.LayersModel,
   patches: Map<string, Record<string, unknown>>,
   weightsFor: (layer: tf.layers.Layer) => tf.Tensor[],
+  editConfig?: (config: ModelConfig) => void,
 ): tf.LayersModel {
   const config = JSON.parse(JSON.stringify(model.getConfig())) as ModelConfig;
   for (const entry of config.layers) {
@@ -36,6 +40,7 @@ export function rebuildModel(
     }
     Object.assign(entry.config, patches.get(name));
   }
+  editConfig?.(config);
   const registered = tf.serialization.SerializationMap.getMap().classNameMap;
   for (const cls of classNamesOf(config.layers, new Set())) {
     if (!(cls in registered)) {
@@ -50,8 +55,8 @@ export function rebuildModel(
   type FromConfig = (cls: unknown, config: unknown, customObjects: object, fastWeightInit: boolean) => tf.LayersModel;
   const fromConfig = (isSequential ? tf.Sequential.fromConfig : tf.LayersModel.fromConfig) as unknown as FromConfig;
   const rebuilt = fromConfig(isSequential ? tf.Sequential : tf.LayersModel, config, {}, true);
-  for (const layer of model.layers) {
-    const target = rebuilt.getLayer(layer.name);
+  for (const target of rebuilt.layers) {
+    const layer = model.getLayer(target.name);
     const weights = weightsFor(layer);
     const expected = target.weights.map((w) => w.shape);
     const mismatch = weights.length !== expected.length || weights.some((w, i) => !tf.util.arraysEqual(w.shape, expected[i] as number[]));

@@ -1,5 +1,6 @@
 import { PruneError } from '../errors';
 import { OPAQUE } from '../graph/channel-flow';
+import { lockedGroupHint } from '../graph/locked-group-hint';
 import type { ResolvedModel } from '../graph/resolve-model';
 
 /**
@@ -46,7 +47,7 @@ export function validateRemovals(resolved: ResolvedModel, removals: unknown): Se
     if (!group.prunable) {
       throw new PruneError(
         'GROUP_NOT_PRUNABLE',
-        `Group '${id}' cannot be pruned: ${group.reason}. Remove it from the plan (analyze(model) reports prunable: false for it).`,
+        `Group '${id}' cannot be pruned: ${group.reason}. ${lockedGroupHint(group.reason, resolved.groups.filter((g) => g.prunable).map((g) => g.id))}`,
       );
     }
     const seen = new Set<number>();

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildBrowserExample } from '../../examples/browser/build';
 import { startStaticServer } from '../../examples/browser/static-server';
 
@@ -34,6 +34,58 @@ interface PageRun {
   problems: string[];
   wallSeconds: number;
   screenshot: string;
+  /** Main-thread long tasks (> 50 ms, PerformanceObserver 'longtask'): the longest, overall and while pruneIteratively ran. */
+  longTasks: LongTasks | null;
+}
+
+/** What the page's long-task observer saw. */
+interface LongTasks {
+  /** Longest task of the whole page run (ms), and how many tasks were over 50 ms. */
+  longestMs: number;
+  count: number;
+  /** The same between the page's 'prune-start' and 'prune-end' marks (the pruneIteratively call). */
+  pruneLongestMs: number;
+  pruneCount: number;
+  /** Sum of the long tasks' time over 50 ms while pruning, and the pruning time (ms). */
+  pruneBlockingMs: number;
+  pruneMs: number;
+}
+
+/**
+ * Installed before the page's scripts: records every long task with its start and duration. A
+ * string, not a function: tsx's transform would add helpers the page does not have.
+ */
+const OBSERVE_LONG_TASKS = `
+window.__longTasks = [];
+try {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
+  }).observe({ type: 'longtask', buffered: true });
+} catch (e) {
+  window.__longTasks = undefined;
+}`;
+
+/** Summarises the long tasks of a finished page (evaluated in the page, as a string for the same reason). */
+const SUMMARISE_LONG_TASKS = `(() => {
+  const tasks = window.__longTasks;
+  if (tasks === undefined) return null;
+  const mark = (name) => { const e = performance.getEntriesByName(name, 'mark')[0]; return e === undefined ? undefined : e.startTime; };
+  const start = mark('prune-start') ?? Infinity;
+  const end = mark('prune-end') ?? -Infinity;
+  const during = tasks.filter(([t, d]) => t + d > start && t < end);
+  const max = (list) => list.reduce((m, [, d]) => Math.max(m, d), 0);
+  return {
+    longestMs: max(tasks),
+    count: tasks.length,
+    pruneLongestMs: max(during),
+    pruneCount: during.length,
+    pruneBlockingMs: during.reduce((s, [, d]) => s + Math.max(0, d - 50), 0),
+    pruneMs: Math.max(0, end - start),
+  };
+})()`;
+
+async function longTasksOf(page: Page): Promise<LongTasks | null> {
+  return (page.evaluate(SUMMARISE_LONG_TASKS) as Promise<LongTasks | null>).catch(() => null);
 }
 
 async function runPage(browser: Browser, url: string, name: string, query: string): Promise<PageRun> {
@@ -48,6 +100,7 @@ async function runPage(browser: Browser, url: string, name: string, query: strin
   page.on('response', (response) => {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
   });
+  await page.addInitScript({ content: OBSERVE_LONG_TASKS });
   const started = performance.now();
   try {
     await page.goto(`${url}${query}`);
@@ -56,12 +109,13 @@ async function runPage(browser: Browser, url: string, name: string, query: strin
     problems.push(`the page did not finish: ${error instanceof Error ? error.message : String(error)}`);
   }
   const wallSeconds = (performance.now() - started) / 1000;
+  const longTasks = await longTasksOf(page);
   const result = await page.$eval('#result', (element) => ({ ...(element as HTMLElement).dataset }) as Record<string, string>).catch(() => ({}));
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const screenshot = path.join(SCREENSHOT_DIR, name === 'default' ? 'example.png' : `example-${name}.png`);
   await page.screenshot({ path: screenshot, fullPage: true });
   await context.close();
-  return { name, query, result, problems, wallSeconds, screenshot };
+  return { name, query, result, problems, wallSeconds, screenshot, longTasks };
 }
 
 /** The failed checks of one run (empty when it passed). */
@@ -143,6 +197,14 @@ async function main(): Promise<number> {
       console.log(`  FLOPs ${(100 * Number(r.flopsRatio)).toFixed(1)}%, params ${(100 * Number(r.paramsRatio)).toFixed(1)}% after ${r.steps} steps (stopped by ${r.stoppedBy})`);
       console.log(`  validation accuracy ${r.accuracyBefore} -> ${r.accuracyAfter}, test ${r.testAccuracyBefore} -> ${r.testAccuracyAfter}`);
       console.log(`  page time ${r.secondsTotal} s (training ${r.secondsTrain} s, pruning ${r.secondsPrune} s)`);
+      const lt = run.longTasks;
+      if (lt === null) console.log('  long tasks: not measured (no PerformanceObserver longtask support)');
+      else {
+        console.log(
+          `  long tasks (> 50 ms): longest ${lt.longestMs.toFixed(0)} ms of ${lt.count} over the whole page; while pruning: longest ${lt.pruneLongestMs.toFixed(0)} ms of ${lt.pruneCount}, ` +
+            `${(lt.pruneBlockingMs / 1000).toFixed(1)} s blocking time over ${(lt.pruneMs / 1000).toFixed(1)} s`,
+        );
+      }
     }
     console.log(`  screenshot ${path.relative(process.cwd(), run.screenshot)}`);
     for (const failure of failures) console.log(`  FAILED: ${failure}`);

@@ -177,7 +177,7 @@ describe('createPruner', () => {
 
   test('the schedule options are checked when the pruner is made', () => {
     expect(() => createPruner(model, { schedule: { channelsPerStep: 0 } })).toThrow('channelsPerStep');
-    expect(() => createPruner(model, { objective: 'energy' as never })).toThrow("objective must be 'flops', 'params' or 'latency'");
+    expect(() => createPruner(model, { objective: 'energy' as never })).toThrow("objective must be 'flops', 'params', 'latency' or 'size'");
   });
 });
 

@@ -150,6 +150,7 @@ describe('fileCheckpointStore', () => {
     expect(fs.existsSync(dir)).toBe(false);
     await expectPruneErrorAsync(async () => fileCheckpointStore(''), 'INVALID_OPTION', 'directory');
     await expectPruneErrorAsync(async () => fileCheckpointStore(dir, { sync: 'yes' as unknown as boolean }), 'INVALID_OPTION', 'sync');
+    await expectPruneErrorAsync(async () => fileCheckpointStore(dir, { fsync: false } as never), 'INVALID_OPTION', 'unknown option(s) fsync');
   });
 });
 
@@ -247,7 +248,7 @@ describe('fileCheckpointStore with a damaged checkpoint', () => {
 
   it('a corrupted state.json', async () => {
     const err = await damaged((live) => fs.writeFileSync(path.join(live, 'state.json'), '{"format": "tfjs-prune checkpoint", "vers'));
-    expect(err.message).toMatch(/state\.json is not valid JSON/);
+    expect(err.message).toMatch(/state\.json has 41 bytes and a SHA-256 other than the checksum recorded in/);
   });
 
   it('an unknown format version', async () => {
@@ -277,9 +278,20 @@ describe('fileCheckpointStore with a damaged checkpoint', () => {
     expect(err.message).toContain(`${path.join('best', 'model.json')} is missing`);
   });
 
+  it('a one-bit change in state.json (a digit of the loop state), which stays valid JSON', async () => {
+    const err = await damaged((live) => {
+      const file = path.join(live, 'state.json');
+      const text = fs.readFileSync(file, 'utf8');
+      const at = text.indexOf('"accuracy": 0.54') + '"accuracy": 0.5'.length; // '4' -> '5': one bit (0x34 ^ 0x01)
+      fs.writeFileSync(file, text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ 1) + text.slice(at + 1));
+      expect(JSON.parse(fs.readFileSync(file, 'utf8')).state.history[0].accuracy).toBe(0.55);
+    });
+    expect(err.message).toMatch(/state\.json has \d+ bytes and a SHA-256 other than the checksum recorded in .*CURRENT/);
+  });
+
   it('a CURRENT that names nothing, or a directory that is gone', async () => {
     let err = await damaged(() => fs.writeFileSync(path.join(dir, 'CURRENT'), 'garbage'));
-    expect(err.message).toContain(`${path.join(dir, 'CURRENT')} should name a checkpoint directory`);
+    expect(err.message).toContain(`${path.join(dir, 'CURRENT')} should hold two lines, the name of a checkpoint directory`);
     cleanup();
     ({ dir, cleanup } = makeTempDir());
     err = await damaged((live) => fs.rmSync(live, { recursive: true }));

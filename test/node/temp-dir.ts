@@ -16,7 +16,7 @@ export function listing(dir: string): string[] {
     .sort();
 }
 
-/** The live checkpoint directory named by `<dir>/CURRENT`. */
+/** The live checkpoint directory named by `<dir>/CURRENT` (its first line). */
 export function liveDir(dir: string): string {
-  return path.join(dir, fs.readFileSync(path.join(dir, 'CURRENT'), 'utf8').trim());
+  return path.join(dir, fs.readFileSync(path.join(dir, 'CURRENT'), 'utf8').split('\n')[0]);
 }

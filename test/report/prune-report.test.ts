@@ -53,7 +53,7 @@ describe('createReport / toJSON', () => {
     };
     expectInvalidOption(() => createReport(null as unknown as PruneReportJSON), 'report must be an object', 'got null');
     expectInvalidOption(() => createReport(bad((j) => (j.version = 2))), 'version must be 1', 'got 2');
-    expectInvalidOption(() => createReport(bad((j) => (j.objective = 'speed'))), "report.objective must be 'flops', 'params' or 'latency'", '"speed"');
+    expectInvalidOption(() => createReport(bad((j) => (j.objective = 'speed'))), "report.objective must be 'flops', 'params', 'latency' or 'size'", '"speed"');
     expectInvalidOption(() => createReport(bad((j) => (j.metricDirections.loss = 'down'))), 'report.metricDirections.loss');
     expectInvalidOption(() => createReport(bad((j) => (j.baseline.flops = -1))), 'report.baseline.flops must be a finite number >= 0');
     expectInvalidOption(() => createReport(bad((j) => (j.steps = {}))), 'report.steps must be an array');
