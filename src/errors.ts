@@ -45,6 +45,18 @@ export type PruneErrorCode =
   | 'MISSING_LOSS'
   /** A criterion returned scores of the wrong length, or NaN or infinite scores. */
   | 'INVALID_SCORES'
+  /**
+   * A criterion's scores cannot rank channels: every score is equal (e.g. all zero) within every
+   * group, or a gradient criterion was given labels the model already reproduces (the original
+   * model's own outputs), so its loss gradient is zero. Use a criterion that needs no labels
+   * (`criteria.activationStd()`) or real labels.
+   */
+  | 'DEGENERATE_SCORES'
+  /**
+   * The backend ran out of memory (wasm: `memory access out of bounds`; cpu: an allocation
+   * failure) while scoring or fine-tuning a batch. The message says which batch size to lower.
+   */
+  | 'OUT_OF_MEMORY'
   /** A criterion cannot score a group (e.g. `bnScale` on a group without BatchNormalization). */
   | 'NOT_APPLICABLE'
   /**

@@ -12,6 +12,11 @@ import { resolveLoopConfig, type LoopConfig, type PruneData, type PruneIterative
 import { measureModel, validationMetrics, type MeasureSettings } from './loop/measure-model';
 import { checkRestoredModel, checkStreamPosition, validateRunState, type RunState } from './loop/run-state';
 import { stepLine } from './loop/step-line';
+import { exampleShapeOf } from './loop/example-shape';
+import { changedBatchNorms } from './loop/changed-batch-norms';
+import { headOf } from './loop/loop-config';
+import { compareOutputs } from './metrics/compare-outputs';
+import { hasDynamicInput } from './metrics/input-shape';
 import { assertLayersModel } from './model/assert-layers-model';
 import { pruneStep } from './pruner';
 import type { Measurement } from './report/measurement';
@@ -59,6 +64,11 @@ function settingsOf(cfg: LoopConfig): string {
 
 const WHERE = 'pruneIteratively';
 
+/** Whether tensor data has labels (a dataset is taken to have them: it is checked batch by batch). */
+function hasLabels(data: PruneData['train']): boolean {
+  return !('x' in data) || (data as { y?: unknown }).y !== undefined;
+}
+
 /** Whether a measurement meets every bound of the stop policy. */
 function meetsBounds(cfg: LoopConfig, m: Measurement, baseline: Measurement): boolean {
   return cfg.stop.bound ? cfg.stop.bound(m, baseline, cfg.metricDirections) : true;
@@ -101,6 +111,19 @@ function meetsBounds(cfg: LoopConfig, m: Measurement, baseline: Measurement): bo
 export async function pruneIteratively(model: tf.LayersModel, data: PruneData, options: PruneIterativelyOptions): Promise<PruneResult> {
   assertLayersModel(model, 'model');
   const cfg = resolveLoopConfig(model, data, options);
+  if (cfg.inputShape === undefined && hasDynamicInput(model)) {
+    // A model without a fixed input size is measured at the size of its data, found before any work.
+    const shape = await exampleShapeOf([cfg.validation, cfg.scoring, cfg.train], WHERE);
+    if (shape === null) {
+      tf.dispose(cfg.owned);
+      throw new PruneError(
+        'INVALID_OPTION',
+        `${WHERE}: model input(s) ${model.inputs.map((t) => JSON.stringify(t.shape)).join(', ')} have no fixed size and the data gave no example to take one from, ` +
+          'so FLOPs and latency cannot be measured. Pass options.inputShape, the shape of one example without the batch axis (e.g. [128, 128, 3]).',
+      );
+    }
+    cfg.inputShape = shape;
+  }
   const runStart = performance.now();
   const live = new Set<tf.LayersModel>();
   const own = (m: tf.LayersModel): tf.LayersModel => {
@@ -123,12 +146,22 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
     await assertDataNotEmpty(cfg.scoring, `${WHERE}: data.scoring`);
     const analysis = analyze(model);
     const groups = analysis.groups.map((g) => ({ id: g.id, size: g.size, prunable: g.prunable }));
+    // Judge of the BatchNormalization re-estimation (lower is better): the validation loss, or,
+    // without labelled validation data, the distance from the original model's outputs.
+    const guardData = cfg.validation ?? cfg.scoring ?? headOf(cfg.train, 256, cfg.owned);
+    const judge = async (m: tf.LayersModel): Promise<number> =>
+      cfg.validation !== undefined && hasLabels(cfg.validation)
+        ? (await validationMetrics(m, measure)).loss
+        : (await compareOutputs(m, model, guardData, 128, `${WHERE}: BatchNorm re-estimation`)).mse;
     const measure: MeasureSettings = {
       validation: cfg.validation,
       lossOf: cfg.lossOf,
       metrics: cfg.compile.metrics,
       batchSize: 128,
       latency: cfg.measuresLatency,
+      inputShape: cfg.inputShape,
+      original: model,
+      ...(cfg.unlabeledMetric ? { unlabeled: cfg.unlabeledMetric } : {}),
       loss: cfg.compile.loss,
       size: cfg.measuresSize ? { dtype: cfg.deploy?.dtype ?? 'float32', minElements: cfg.deploy?.minElements ?? 256 } : null,
     };
@@ -206,7 +239,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       // (1) Initial fine-tune, then the baseline.
       compileModel(current, cfg.compile);
       if (cfg.fineTune.kind === 'function' || cfg.fineTune.initial !== null) {
-        const r = await fineTunePhase(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0));
+        const r = await fineTunePhase(cfg, current, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.initial : null, stream, context('initial', 0), { changed: null, judge });
         state.seconds.fineTune += r.seconds;
         if (r.diverged) throw new PruneError('INVALID_OPTION', `${WHERE}: the initial fine-tune diverged (a NaN or infinite loss, weights or BatchNorm statistics); lower the learning rate of compile.optimizer, and check that data.train holds no NaN or infinite values.`);
         if (r.aborted) stoppedBy = 'aborted';
@@ -215,7 +248,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       state.baseline = await measureModel(current, measure);
       state.seconds.evaluation += (performance.now() - t) / 1000;
       cfg.stop.validate?.({ baseline: state.baseline, metrics: cfg.metricDirections, measuresLatency: cfg.measuresLatency });
-      log(`[tfjs-prune] baseline: ${state.baseline.params} params, ${state.baseline.flops} MACs${Object.entries(state.baseline.metrics).map(([k, v]) => `, ${k} ${v.toPrecision(4)}`).join('')}`);
+      log(`[tfjs-prune] baseline: ${state.baseline.params} params, ${state.baseline.flops} MACs${cfg.inputShape ? ` at input ${JSON.stringify(cfg.inputShape.length === 1 ? cfg.inputShape[0] : cfg.inputShape)}` : ''}${Object.entries(state.baseline.metrics).map(([k, v]) => `, ${k} ${v.toPrecision(4)}`).join('')}`);
       await save();
     }
 
@@ -230,7 +263,17 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         data: cfg.scoring,
         loss: cfg.compile.loss,
         objective: cfg.objective,
+        inputShape: cfg.inputShape,
+        fallback: cfg.fallback,
+        batchSize: cfg.scoringBatchSize,
       });
+      if (pruned.warning !== undefined) {
+        const warnings = (state.warnings ??= []);
+        // Loud: printed the first time, and every step's warning is in the report.
+        if (warnings.length === 0) console.warn(`[tfjs-prune] step ${step}: ${pruned.warning}`);
+        else log(`[tfjs-prune] step ${step}: ${pruned.warning}`);
+        warnings.push(`step ${step}: ${pruned.warning}`);
+      }
       state.seconds.scoring += pruned.seconds.scoring;
       state.seconds.surgery += pruned.seconds.surgery;
       if (pruned.model === null) {
@@ -244,7 +287,10 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       let t = performance.now();
       const before = await validationMetrics(next, measure);
       let evaluation = (performance.now() - t) / 1000;
-      const ft = await fineTunePhase(cfg, next, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.between : null, stream, context('step', step));
+      const ft = await fineTunePhase(cfg, next, cfg.fineTune.kind === 'builtin' ? cfg.fineTune.between : null, stream, context('step', step), {
+        changed: changedBatchNorms(current, next, pruned.removedPerGroup),
+        judge,
+      });
       state.seconds.fineTune += ft.seconds;
       if (ft.aborted) {
         drop(next);
@@ -255,7 +301,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       const after = await measureModel(next, measure);
       evaluation += (performance.now() - t) / 1000;
       state.seconds.evaluation += evaluation;
-      if (ft.diverged || (after.metrics.loss !== undefined && !Number.isFinite(after.metrics.loss))) {
+      if (ft.diverged || [after.metrics.loss, after.metrics.outputMse].some((v) => v !== undefined && !Number.isFinite(v))) {
         drop(next);
         stoppedBy = 'diverged';
         stopDetail = `fine-tuning after step ${step} gave a NaN or infinite loss; the step was rolled back`;
@@ -274,6 +320,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         metricsBeforeFineTune: before,
         metricsAfterFineTune: after.metrics,
         seconds: { scoring: pruned.seconds.scoring, surgery: pruned.seconds.surgery, fineTune: ft.seconds, evaluation },
+        ...(ft.batchNorm ? { batchNorm: ft.batchNorm } : {}),
       };
       state.history.push(record);
       state.step = step;
@@ -311,7 +358,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         : undefined;
 
     // Final fine-tune (not after an abort); a diverging one is undone.
-    const end = await finalPhase(cfg, result, stream, context('final', state.step), measure, stoppedBy === 'aborted');
+    const end = await finalPhase(cfg, result, stream, context('final', state.step), measure, stoppedBy === 'aborted', judge);
     state.seconds.fineTune += end.fineTuneSeconds;
     state.seconds.evaluation += end.evaluationSeconds;
     if (end.undone) stopDetail = `${stopDetail ?? ''}${stopDetail ? '; ' : ''}the final fine-tune diverged and was undone`;
@@ -343,6 +390,8 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       ...(finalBeforeFineTune ? { finalBeforeFineTune } : {}),
       seconds: state.seconds,
       groups,
+      ...(cfg.inputShape ? { inputShape: cfg.inputShape } : {}),
+      ...(cfg.warnings.length + (state.warnings?.length ?? 0) > 0 ? { warnings: [...cfg.warnings, ...(state.warnings ?? [])] } : {}),
       ...(deployed ? { deploy: deployed } : {}),
     };
     log(`[tfjs-prune] stopped by ${stoppedBy}${stopDetail ? ` (${stopDetail})` : ''}; returning step ${resultStep}: FLOPs ${((100 * final.flops) / state.baseline.flops).toFixed(1)}%`);

@@ -2,7 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { PruneError } from './errors';
 import { criteria } from './criteria/criteria';
 import type { Criterion, GroupScores } from './criteria/criterion';
-import { assertCriterion, scoreGroups } from './criteria/score-groups';
+import { assertCriterion, checkScores, finishScores, prepareRun, type ScoreGroupsOptions } from './criteria/score-groups';
+import { degenerateScores, labelsAreOwnOutputs } from './criteria/degenerate-scores';
 import { checkDataSource } from './data/data-source';
 import { channelIndex } from './criteria/channel-index';
 import type { DataSource } from './data/data-source';
@@ -11,6 +12,7 @@ import { analyze } from './graph/analyze';
 import { resolveModel } from './graph/resolve-model';
 import { assertLayersModel } from './model/assert-layers-model';
 import { countFlops } from './metrics/count-flops';
+import { resolveInputShape, type InputShape } from './metrics/input-shape';
 import { countParams } from './metrics/count-params';
 import { planStep } from './schedule/plan-step';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from './schedule/schedule-options';
@@ -49,8 +51,16 @@ export interface PrunerOptions {
   data?: DataSource;
   /** Loss for gradient-based criteria. Default: the loss the input model was compiled with (used for every step). */
   loss?: LossSpec | LossSpec[];
-  /** Scoring batch size. Default: 32. */
+  /**
+   * Scoring batch size. Default: 32, or fewer when one example's activations are large (as many
+   * as fit in 1 GiB, three times the activations for gradient criteria).
+   */
   batchSize?: number;
+  /**
+   * The shape of one example (no batch axis) at which each step's `flops` is counted, for models
+   * whose input size is not fixed (`[null, null, null, 3]`). Default: the model's own input shape.
+   */
+  inputShape?: InputShape;
 }
 
 /**
@@ -77,6 +87,11 @@ export interface PrunerStep {
   flops: number;
   /** The scores the step ranked by (normalised as the criterion says). */
   scores: GroupScores;
+  /**
+   * Set when the step did not rank by the given criterion: why, and by what it ranked instead
+   * (the loop falls back to `activationStd` when a criterion's scores are degenerate).
+   */
+  warning?: string;
   seconds: { scoring: number; surgery: number };
 }
 
@@ -101,7 +116,11 @@ export interface Pruner {
   readonly model: tf.LayersModel;
   /** Channels of every prunable group of the original model (the base of `maxRatio`). */
   readonly originalSizes: Readonly<Record<string, number>>;
-  /** Scores, removes and returns the new model (the previous one is not disposed: you own it). */
+  /**
+   * Scores, removes and returns the new model (the previous one is not disposed: you own it).
+   * Throws `DEGENERATE_SCORES` when the criterion's scores cannot rank the channels (all equal,
+   * e.g. all zero, or a gradient criterion on data labelled with the model's own outputs).
+   */
   step(): Promise<PrunerStep>;
 }
 
@@ -123,30 +142,83 @@ function removedPerLayer(model: tf.LayersModel, removals: Removals): Record<stri
   return out;
 }
 
+/** Raw (checked) and finished scores of one criterion, as `scoreGroups` computes them. */
+async function scoresOf(model: tf.LayersModel, criterion: Criterion, options: ScoreGroupsOptions): Promise<{ raw: GroupScores; scores: GroupScores }> {
+  const { resolved, groups, run } = await prepareRun(model, [criterion], options, 'scoreGroups');
+  try {
+    const raw = checkScores(criterion, groups, await criterion.score(run.input));
+    return { raw, scores: finishScores(model, resolved, criterion, raw, options.penaltyCost ?? 'flops') };
+  } finally {
+    run.dispose();
+  }
+}
+
+/**
+ * Scores with `criterion`, refusing scores that cannot rank (`DEGENERATE_SCORES`: all equal within
+ * every group, or a gradient criterion on labels the model already reproduces), or, with a
+ * `fallback`, ranking by it instead and saying so in `warning`.
+ */
+async function rankingScores(
+  model: tf.LayersModel,
+  criterion: Criterion,
+  options: ScoreGroupsOptions,
+  fallback: { criterion: Criterion; data: () => DataSource } | undefined,
+): Promise<{ scores: GroupScores; warning?: string }> {
+  const gradients = criterion.needs.some((n) => n === 'gradients' || n === 'weightGradients');
+  let reason: string | null = null;
+  if (gradients && options.data !== undefined && (await labelsAreOwnOutputs(model, options.data, 4, 'createPruner: data'))) {
+    reason = "the scoring labels are the model's own outputs (as when they are taken from the original model), so the loss gradient is zero";
+  }
+  const first = reason === null ? await scoresOf(model, criterion, options) : null;
+  if (first !== null) reason = degenerateScores(first.raw);
+  if (first !== null && reason === null) return { scores: first.scores };
+  const fix = "Rank by a criterion that needs no labels (criteria.activationStd(), or a weight criterion such as criteria.l1Norm()), or score against real labels.";
+  if (fallback === undefined || fallback.criterion.name === criterion.name) {
+    throw new PruneError('DEGENERATE_SCORES', `Criterion '${criterion.name}' cannot rank the channels: ${reason}; the ranking would follow group order instead of importance. ${fix}`);
+  }
+  const second = await scoresOf(model, fallback.criterion, { ...options, data: fallback.data() });
+  const again = degenerateScores(second.raw);
+  if (again !== null) {
+    throw new PruneError('DEGENERATE_SCORES', `Criterion '${criterion.name}' cannot rank the channels (${reason}), and neither can '${fallback.criterion.name}' (${again}). ${fix}`);
+  }
+  return { scores: second.scores, warning: `criterion '${criterion.name}' could not rank the channels (${reason}); ranked by '${fallback.criterion.name}' instead` };
+}
+
 /** The plan's step, on a model whose group sizes are known. Internal: also used by the loop. */
 export async function pruneStep(
   model: tf.LayersModel,
   criterion: Criterion,
   schedule: ResolvedSchedule,
   originalSizes: Readonly<Record<string, number>>,
-  scoring: { data?: DataSource; loss?: LossSpec | LossSpec[]; batchSize?: number; objective: Objective },
+  scoring: {
+    data?: DataSource;
+    loss?: LossSpec | LossSpec[];
+    batchSize?: number;
+    objective: Objective;
+    inputShape?: number[][];
+    /** Ranks by this criterion (on this data) when `criterion`'s scores are degenerate; without it, they are refused. */
+    fallback?: { criterion: Criterion; data: () => DataSource };
+  },
 ): Promise<PrunerStep> {
+  const at = scoring.inputShape ? { inputShape: scoring.inputShape } : {};
   const groups = analyze(model).groups;
   const candidates = groups.filter((g) => g.prunable && !schedule.exclude(g)).map((g) => g.id);
   const t0 = performance.now();
-  const scores = candidates.length === 0 ? {} : await scoreGroups(model, criterion, {
+  const ranked = candidates.length === 0 ? { scores: {} } : await rankingScores(model, criterion, {
     data: scoring.data,
     loss: scoring.loss,
     batchSize: scoring.batchSize,
     groups: candidates,
     penaltyCost: scoring.objective === 'params' || scoring.objective === 'size' ? 'params' : 'flops',
-  });
+  }, scoring.fallback);
+  const scores: GroupScores = ranked.scores;
+  const warning = ranked.warning === undefined ? {} : { warning: ranked.warning };
   const scoringSeconds = (performance.now() - t0) / 1000;
   const removals = planStep(groups, scores, originalSizes, schedule);
   const removedPerGroup = Object.fromEntries(Object.entries(removals).map(([id, r]) => [id, r.length]));
   const channels = Object.fromEntries(groups.filter((g) => g.prunable).map((g) => [g.id, g.size - (removedPerGroup[g.id] ?? 0)]));
   if (Object.keys(removals).length === 0) {
-    return { model: null, removals, removedPerGroup, removedPerLayer: {}, channels, params: countParams(model).total, flops: countFlops(model).total, scores, seconds: { scoring: scoringSeconds, surgery: 0 } };
+    return { model: null, removals, removedPerGroup, removedPerLayer: {}, channels, params: countParams(model).total, flops: countFlops(model, at).total, scores, ...warning, seconds: { scoring: scoringSeconds, surgery: 0 } };
   }
   const t1 = performance.now();
   const next = prune(model, removals);
@@ -158,8 +230,9 @@ export async function pruneStep(
     removedPerLayer: removedPerLayer(model, removals),
     channels,
     params: countParams(next).total,
-    flops: countFlops(next).total,
+    flops: countFlops(next, at).total,
     scores,
+    ...warning,
     seconds: { scoring: scoringSeconds, surgery: surgerySeconds },
   };
 }
@@ -188,7 +261,7 @@ export function checkObjective(objective: unknown, where: string): Objective {
 export function createPruner(model: tf.LayersModel, options: PrunerOptions = {}): Pruner {
   assertLayersModel(model, 'model');
   if (options === null || typeof options !== 'object') throw new PruneError('INVALID_OPTION', `createPruner: options must be an object; got ${String(options)}.`);
-  const known = ['criterion', 'schedule', 'objective', 'data', 'loss', 'batchSize'];
+  const known = ['criterion', 'schedule', 'objective', 'data', 'loss', 'batchSize', 'inputShape'];
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
     throw new PruneError('INVALID_OPTION', `createPruner: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')} (channelsPerStep, minChannels... go inside schedule).`);
@@ -207,6 +280,7 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
   }
   const labelsNeeded = criterion.needs.some((n) => n !== 'activations');
   if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', labelsNeeded, labelsNeeded ? { loss } : undefined);
+  const inputShape = options.inputShape === undefined ? undefined : resolveInputShape(model, options.inputShape, 'createPruner');
   const originalSizes = Object.fromEntries(analyze(model).groups.filter((g) => g.prunable).map((g) => [g.id, g.size]));
   let current = model;
   return {
@@ -215,7 +289,7 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
     },
     originalSizes,
     async step() {
-      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss, batchSize: options.batchSize, objective });
+      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss, batchSize: options.batchSize, objective, inputShape });
       if (result.model) current = result.model;
       return result;
     },

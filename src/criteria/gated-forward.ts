@@ -72,8 +72,11 @@ export interface GatedForwardOptions {
   onTap?: TapObserver;
   /** Called before every layer call with the node's index and the tensors it reads (after gating). */
   onNode?: (nodeIndex: number, inputs: readonly tf.Tensor[]) => void;
-  /** Run the layers in training mode (BN batch statistics, dropout). Default: false. */
-  training?: boolean;
+  /**
+   * Run the layers in training mode (BN batch statistics, dropout): all of them (`true`), or only
+   * the nodes of these indices (the others in inference mode). Default: false.
+   */
+  training?: boolean | ReadonlySet<number>;
   /**
    * The tensors of {@link reusableKeys}, computed once by {@link reusableTensors}: when given, only
    * the nodes the taps reach run (the rest of the model is upstream of every tap, or already here).
@@ -102,7 +105,8 @@ export function gatedForward(
   for (const tap of plan.taps) tapsAt.set(tap.nodeIndex, [...(tapsAt.get(tap.nodeIndex) ?? []), tap]);
   const batch = gates?.shape[0] ?? inputs[0].shape[0];
   const withOnes = gates === null ? null : tf.concat([gates, tf.ones([batch, 1])], 1);
-  const kwargs = { training: options.training === true };
+  const mode = options.training;
+  const kwargsOf = (nodeIndex: number): { training: boolean } => ({ training: typeof mode === 'object' ? mode.has(nodeIndex) : mode === true });
   // With cached upstream tensors, only the part of the model the taps reach runs.
   const only = options.cached ? dirtyPart(resolved, plan).nodes : null;
 
@@ -128,7 +132,7 @@ export function gatedForward(
       ins[tap.inputIndex] = z.mul(gate.reshape(shape));
     }
     options.onNode?.(nodeIndex, ins);
-    const out = node.layer.apply(ins.length === 1 ? ins[0] : ins, kwargs) as tf.Tensor | tf.Tensor[];
+    const out = node.layer.apply(ins.length === 1 ? ins[0] : ins, kwargsOf(nodeIndex)) as tf.Tensor | tf.Tensor[];
     const list = Array.isArray(out) ? out : [out];
     node.outputs.forEach((key, i) => values.set(key, list[i]));
   });

@@ -3,8 +3,11 @@ import type { ResolvedGroup } from '../graph/find-groups';
 import { lockedGroupHint } from '../graph/locked-group-hint';
 import { resolveModel, type ResolvedModel } from '../graph/resolve-model';
 import { PruneError } from '../errors';
-import { checkDataSource, type DataSource } from '../data/data-source';
-import type { LossSpec } from '../data/per-example-loss';
+import { checkDataSource, isDataset, type DataSource, type TensorData } from '../data/data-source';
+import { mapOutOfMemory } from '../util/out-of-memory';
+import { defaultScoringBatchSize } from './scoring-batch-size';
+import { unscaledBatchNorms, withBatchNormScale } from '../model/batch-norm-scale';
+import { perExampleLoss, type LossSpec } from '../data/per-example-loss';
 import { channelFlopsShare } from './channel-flops';
 import { channelParamsShare } from './channel-params';
 import type { Criterion, CriterionNeed, GroupScores } from './criterion';
@@ -30,7 +33,11 @@ export interface ScoreGroupsOptions {
   groups?: readonly string[];
   /** Loss for gradients and evaluations (see {@link LossSpec}). Default: the model's compiled loss. */
   loss?: LossSpec | LossSpec[];
-  /** Examples per forward/backward pass when `data` is tensors; bounds memory. Default: 32. */
+  /**
+   * Examples per forward/backward pass when `data` is tensors; bounds memory. Default: 32, or
+   * fewer when one example's activations are large (as many as fit in 1 GiB, counting three times
+   * the activations when gradients are needed), e.g. a few for Taylor on 224x224 images.
+   */
   batchSize?: number;
   /**
    * What the criterion's `flopsPenalty` charges for each channel: its share of the model's MACs
@@ -145,18 +152,64 @@ export async function prepareRun(
   const resolved = resolveModel(model);
   criteriaList.forEach((c) => assertCriterion(c, where));
   const groups = selectGroups(resolved, options.groups, where);
-  const batchSize = options.batchSize ?? 32;
+  const needs = needsOf(criteriaList);
+  const gradients = needs.has('gradients') || needs.has('weightGradients');
+  const exampleShapes = options.data !== undefined && !isDataset(options.data) && typeof options.data === 'object' && options.data !== null && 'x' in options.data
+    ? (Array.isArray((options.data as TensorData).x) ? ((options.data as TensorData).x as tf.Tensor[]) : [(options.data as TensorData).x as tf.Tensor]).map((t) => t.shape.slice(1))
+    : null;
+  const batchSize = options.batchSize ?? (needs.size > 0 ? defaultScoringBatchSize(model, exampleShapes, gradients) : 32);
   if (options.penaltyCost !== undefined && options.penaltyCost !== 'flops' && options.penaltyCost !== 'params') {
     throw new PruneError('INVALID_OPTION', `${where}: penaltyCost must be 'flops' or 'params'; got ${JSON.stringify(options.penaltyCost)}.`);
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new PruneError('INVALID_OPTION', `${where}: batchSize must be a positive integer; got ${String(options.batchSize)}.`);
   }
-  const needs = needsOf(criteriaList);
   const lossNeeded = needs.has('gradients') || needs.has('weightGradients') || needs.has('evaluations');
   if (options.data !== undefined) checkDataSource(model, options.data, `${where}: data`, lossNeeded, lossNeeded ? { loss: options.loss } : undefined);
-  const run = await createScoringRun(model, resolved, groups, needs, { data: options.data, loss: options.loss, batchSize, where });
-  return { resolved, groups, run };
+  const tensorX = options.data !== undefined && !isDataset(options.data) ? (options.data as TensorData).x : undefined;
+  const examples = tensorX === undefined ? batchSize : (Array.isArray(tensorX) ? tensorX[0] : tensorX).shape[0];
+  const perPass = Math.min(batchSize, examples);
+  const fix = options.data !== undefined && isDataset(options.data)
+    ? "Make the dataset's batches smaller (dataset.unbatch().batch(n) with a smaller n)."
+    : `Lower the scoring batch size (batchSize here, scoringBatchSize of pruneIteratively; e.g. ${Math.max(1, Math.floor(perPass / 4))}), or score smaller inputs.`;
+  // TF.js has no gradient through a BatchNormalization without scale: score an equal copy with gamma = 1.
+  const unscaled = gradients ? unscaledBatchNorms(model) : [];
+  if (unscaled.length === 0) {
+    const run = await mapOutOfMemory(
+      () => createScoringRun(model, resolved, groups, needs, { data: options.data, loss: options.loss, batchSize, where }),
+      where,
+      options.data !== undefined && isDataset(options.data) ? 'scoring a batch of the dataset' : `scoring a batch of ${perPass} examples`,
+      fix,
+    );
+    return { resolved, groups, run };
+  }
+  const loss = options.loss ?? ((model as unknown as { loss?: LossSpec | LossSpec[] }).loss || undefined);
+  if (lossNeeded) perExampleLoss(model, loss); // MISSING_LOSS before the copy
+  const scaled = withBatchNormScale(model, unscaled);
+  try {
+    const scaledResolved = resolveModel(scaled);
+    const scaledGroups = groups.map((g) => scaledResolved.groupById.get(g.id)!);
+    const run = await mapOutOfMemory(
+      () => createScoringRun(scaled, scaledResolved, scaledGroups, needs, { data: options.data, loss, batchSize, where }),
+      where,
+      options.data !== undefined && isDataset(options.data) ? 'scoring a batch of the dataset' : `scoring a batch of ${perPass} examples`,
+      fix,
+    );
+    return {
+      resolved: scaledResolved,
+      groups: scaledGroups,
+      run: {
+        input: run.input,
+        dispose: () => {
+          run.dispose();
+          scaled.dispose();
+        },
+      },
+    };
+  } catch (e) {
+    scaled.dispose();
+    throw e;
+  }
 }
 
 /**

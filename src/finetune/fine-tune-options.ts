@@ -41,11 +41,15 @@ export interface FineTuneOptions extends TrainingAmount {
    */
   distill?: { temperature?: number };
   /**
-   * After each fine-tuning phase (and after a step with no fine-tuning), re-estimate the moving
-   * statistics of every BatchNormalization layer from this many training minibatches, forward only
-   * ("adaptive BN", Li et al. 2020): TF.js's BN momentum of 0.99 otherwise keeps statistics of the
-   * network before pruning for hundreds of steps, and inference accuracy suffers. 0 turns it off;
-   * models without BN are not affected. Default: 20.
+   * After each fine-tuning phase, re-estimate the moving statistics of every BatchNormalization
+   * layer from this many training minibatches, forward only ("adaptive BN", Li et al. 2020):
+   * TF.js's BN momentum of 0.99 otherwise keeps statistics of the network before pruning for
+   * hundreds of steps, and inference accuracy suffers. After a step with no fine-tuning, only the
+   * BN layers whose input the surgery changed (downstream of a pruned group's consumers) are
+   * re-estimated. New statistics are kept only if they do not make the validation loss (without
+   * labelled validation data: the distance from the original model's outputs) worse; otherwise
+   * they are undone, and the step record says so (`batchNorm`). 0 turns it off; models without BN
+   * are not affected. Default: 20.
    */
   recalibrateBatchNorm?: number;
 }

@@ -12,15 +12,16 @@ import { yieldToEventLoop } from '../util/yield-to-event-loop';
  * statistics become the mean of its batch means and batch variances. This is "adaptive BN" (Li et
  * al. 2020, EagleEye): after surgery and a short fine-tune, TF.js's default BN momentum (0.99) leaves
  * moving statistics that describe the network before pruning, and inference-mode accuracy suffers
- * until hundreds of steps later. Returns the number of BN layers updated.
+ * until hundreds of steps later. With `only`, just the BN layers of those names are updated (the
+ * others keep their statistics). Returns the number of BN layers updated.
  */
-export async function recalibrateBatchNorm(model: tf.LayersModel, stream: TrainingStream, batches: number): Promise<number> {
+export async function recalibrateBatchNorm(model: tf.LayersModel, stream: TrainingStream, batches: number, only: ReadonlySet<string> | null = null): Promise<number> {
   if (batches <= 0) return 0;
   const resolved = resolveModel(model);
   const { nodes } = resolved.flow.graph;
   const bn = new Set<number>();
   nodes.forEach((node, i) => {
-    if (node.className === 'BatchNormalization' && resolved.flow.rules[i].type === 'elementwise' && node.callCount === 1) bn.add(i);
+    if (node.className === 'BatchNormalization' && resolved.flow.rules[i].type === 'elementwise' && node.callCount === 1 && (only === null || only.has(node.name))) bn.add(i);
   });
   if (bn.size === 0) return 0;
   const plan = planGates(resolved, []);
@@ -33,7 +34,8 @@ export async function recalibrateBatchNorm(model: tf.LayersModel, stream: Traini
       const moments: Array<[number, tf.Tensor, tf.Tensor]> = [];
       tf.tidy(() => {
         gatedForward(resolved, plan, batch.x, null, {
-          training: true,
+          // With `only`, the other BN layers run in inference mode: their statistics stay as they are.
+          training: only === null ? true : bn,
           onNode: (i, ins) => {
             if (!bn.has(i)) return;
             const z = ins[0];

@@ -3,6 +3,7 @@ import type { LossSpec } from '../data/per-example-loss';
 import type { TrainingAmount } from './fine-tune-options';
 import type { TrainingBatch, TrainingStream } from './training-stream';
 import { weightsFinite } from './weights-finite';
+import { mapOutOfMemory } from '../util/out-of-memory';
 import { yieldToEventLoop } from '../util/yield-to-event-loop';
 
 /** What one fine-tuning phase did. */
@@ -104,7 +105,12 @@ export async function runFineTune(model: tf.LayersModel, amount: Required<Traini
     if (batch === null) break;
     let loss: number;
     try {
-      loss = await trainOn(model, batch, settings);
+      loss = await mapOutOfMemory(
+        () => trainOn(model, batch, settings),
+        'fine-tuning',
+        `training on a minibatch of ${batch.size} examples`,
+        `Lower fineTune.batchSize (e.g. ${Math.max(1, Math.floor(batch.size / 4))}), or train on smaller inputs.`,
+      );
     } finally {
       tf.dispose([...batch.x, ...(batch.y ?? [])]);
     }

@@ -86,7 +86,7 @@ export async function deployPhase(model: tf.LayersModel, d: ResolvedDeploy, comp
       bytesFloat32: bytes(float32.artifacts),
       keptFloat32: d.dtype === 'float32' ? 0 : stored.tensors.filter((s) => s.dtype !== d.dtype).length,
       params: countParams(fold.model).total,
-      flops: countFlops(fold.model).total,
+      flops: countFlops(fold.model, measure.inputShape ? { inputShape: measure.inputShape } : {}).total,
       metrics,
       seconds: (performance.now() - t) / 1000,
     };

@@ -12,11 +12,13 @@ import type { MetricDirection } from '../report/measurement';
 import type { StepRecord } from '../report/step-record';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from '../schedule/schedule-options';
 import type { StopPolicy } from '../stopping/stop-policy';
+import { resolveInputShape, type InputShape } from '../metrics/input-shape';
 import { checkObjective, type Objective } from '../pruner';
 import { resolveDeploy, type DeployOptions, type ResolvedDeploy } from './deploy-phase';
 
 /**
- * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds,
+ * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds
+ * (without labels `y`: agreement with the original model's outputs, see `pruneIteratively`),
  * `scoring` for data-based criteria (default: the first 256 validation examples, or the first 8
  * batches of a validation dataset; the training data when there is no validation data). Each is
  * `{ x, y }` tensors or a batched `tf.data.Dataset` of `{ xs, ys }`.
@@ -45,7 +47,12 @@ export interface PruneData {
  * ```
  */
 export interface PruneIterativelyOptions {
-  /** How channels are ranked. Default: `criteria.taylor()`. */
+  /**
+   * How channels are ranked. Default: `criteria.taylor()`; `criteria.activationStd()` when the run
+   * has no labels (distillation, and neither `data.scoring` nor `data.validation` has labels).
+   * A criterion whose scores cannot rank (all equal, or gradients of a zero loss) is replaced by
+   * `activationStd` for that step, with a warning in the report.
+   */
   criterion?: Criterion;
   /** How every new model is compiled (optimizer factory or name, loss, metrics). Required. */
   compile: CompileOptions;
@@ -69,6 +76,20 @@ export interface PruneIterativelyOptions {
   checkpoint?: CheckpointStore;
   /** Continue from `checkpoint`'s last completed step (a fresh start when it is empty). Default: false. */
   resume?: boolean;
+  /**
+   * The shape of one example (no batch axis) at which FLOPs and latency are measured, for models
+   * whose input size is not fixed (`[null, null, null, 3]`). Default: the model's own input shape;
+   * when it is not fixed, the shape of the first example of the validation, scoring or training
+   * data (in that order).
+   */
+  inputShape?: InputShape;
+  /**
+   * Examples per forward/backward pass of data-based criteria (scoring tensors are cut into
+   * batches of this size; a dataset keeps its own batches). Lower it when scoring runs out of
+   * memory (`OUT_OF_MEMORY`). Default: 32, or fewer when one example's activations are large
+   * (as many as fit in 1 GiB, three times the activations for gradient criteria).
+   */
+  scoringBatchSize?: number;
   /**
    * After the run, fold BatchNormalization and measure the model stored at `dtype`; the returned
    * model is the folded one (save it with `saveQuantized(model, dest, { dtype })`), the report's
@@ -99,6 +120,19 @@ export interface LoopConfig {
   lossOf: (yTrue: tf.Tensor[], yPred: tf.Tensor[]) => tf.Tensor1D;
   metricDirections: Record<string, MetricDirection>;
   measuresLatency: boolean;
+  /** Example shapes (one per input) to measure at; unset: the model's own (fixed) input shapes. */
+  inputShape?: number[][];
+  /**
+   * Set when `validation` has no labels: the metric measured instead of the loss, against the
+   * original model's outputs (`agreement` for classifiers, `outputMse` otherwise).
+   */
+  unlabeledMetric?: 'agreement' | 'outputMse';
+  /** Scoring batch size; unset: the default from the model's activation size. */
+  scoringBatchSize?: number;
+  /** Ranks by this when `criterion`'s scores are degenerate. */
+  fallback?: { criterion: Criterion; data: () => DataSource };
+  /** What the run does differently from what was asked (for the report). */
+  warnings: string[];
   /** The deploy step, or null. */
   deploy: ResolvedDeploy | null;
   /** Whether every measurement has stored bytes (objective 'size', a size target, or a deploy step). */
@@ -132,7 +166,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
   }
   const o = options as Partial<PruneIterativelyOptions>;
-  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'deploy'];
+  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape', 'scoringBatchSize', 'deploy'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')}.`);
   const compile = resolveCompile(o.compile, WHERE);
@@ -143,10 +177,17 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
       `${WHERE}: \`stop\` is required: a stopping policy such as targetFlops(0.5), or anyOf(targetFlops(0.5), maxMetricDrop('accuracy', 0.01)).`,
     );
   }
-  const criterion = o.criterion ?? criteria.taylor();
-  assertCriterion(criterion, `${WHERE}: criterion`);
   const schedule = resolveSchedule(o.schedule);
   const fineTune = resolveFineTune(o.fineTune, compile, WHERE);
+  const warnings: string[] = [];
+  const given = (data ?? {}) as Partial<PruneData>;
+  const labelled = (source: DataSource | undefined): boolean => source !== undefined && (isDataset(source) || (source as TensorData).y !== undefined);
+  const labelFree = fineTune.kind === 'builtin' && fineTune.distill !== null && !labelled(given.scoring) && !labelled(given.validation);
+  if (o.criterion === undefined && labelFree) {
+    warnings.push("no criterion was given and the run has no labels (distillation, no labelled scoring or validation data): channels are ranked by 'activationStd', since 'taylor' needs a loss on labels");
+  }
+  const criterion = o.criterion ?? (labelFree ? criteria.activationStd() : criteria.taylor());
+  assertCriterion(criterion, `${WHERE}: criterion`);
   const objective = checkObjective(o.objective, WHERE);
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed)) throw new PruneError('INVALID_OPTION', `${WHERE}: seed must be an integer; got ${String(o.seed)}.`);
@@ -161,6 +202,11 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     throw new PruneError('INVALID_OPTION', `${WHERE}: checkpoint must be a CheckpointStore ({ save, load, clear }), e.g. memoryCheckpointStore() or fileCheckpointStore(dir) from 'tfjs-prune/node'.`);
   }
 
+  const inputShape = o.inputShape === undefined ? undefined : resolveInputShape(model, o.inputShape, WHERE);
+  if (o.scoringBatchSize !== undefined && (!Number.isSafeInteger(o.scoringBatchSize) || o.scoringBatchSize < 1)) {
+    throw new PruneError('INVALID_OPTION', `${WHERE}: scoringBatchSize must be a positive integer (examples per scoring pass); got ${String(o.scoringBatchSize)}.`);
+  }
+
   // Data.
   if (data === null || typeof data !== 'object' || !('train' in data)) {
     throw new PruneError('MISSING_DATA', `${WHERE}: data must be { train, validation?, scoring? }, each { x, y } tensors or a tf.data.Dataset; got ${data === null ? 'null' : typeof data}.`);
@@ -169,15 +215,24 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   const distilling = fineTune.kind === 'builtin' && fineTune.distill !== null;
   const labelsForTraining = fineTune.kind === 'builtin' && !distilling;
   checkDataSource(model, d.train, `${WHERE}: data.train`, labelsForTraining, labelsForTraining ? { loss: compile.loss } : undefined);
-  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, true, { loss: compile.loss });
+  // Validation labels are optional (without them the run measures agreement with the original); when given, their shapes are checked against the loss.
+  if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, false, { loss: compile.loss });
+  const validationLabelled = labelled(d.validation);
   const needsScoring = criterion.needs.length > 0;
   const lossForScoring = criterion.needs.some((n) => n !== 'activations');
   if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring, lossForScoring ? { loss: compile.loss } : undefined);
   const lossOf = perExampleLoss(model, compile.loss);
   const metricDirections: Record<string, MetricDirection> = {};
-  if (d.validation !== undefined) {
+  let unlabeledMetric: 'agreement' | 'outputMse' | undefined;
+  if (validationLabelled) {
     metricDirections.loss = 'lower';
     for (const m of compile.metrics) metricDirections[m.name] = m.direction;
+  } else if (d.validation !== undefined) {
+    // Without labels, the validation data measures how close the pruned model stays to the original.
+    const first = Array.isArray(compile.loss) ? compile.loss[0] : compile.loss;
+    const classifier = typeof first === 'string' && first.replace(/_/g, '').toLowerCase().endsWith('crossentropy');
+    unlabeledMetric = classifier ? 'agreement' : 'outputMse';
+    metricDirections[unlabeledMetric] = classifier ? 'higher' : 'lower';
   }
   const measuresLatency = objective === 'latency' || stop.requires?.latency === true;
   const deploy = resolveDeploy(o.deploy, WHERE);
@@ -187,18 +242,29 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
       throw new PruneError('MISSING_DATA', `${WHERE}: the stopping policy '${stop.name}' bounds metric '${name}', which is measured on validation data, but data.validation was not given.`);
     }
     if (!(name in metricDirections)) {
-      throw new PruneError('INVALID_OPTION', `${WHERE}: the stopping policy '${stop.name}' uses metric '${name}', which is not measured; measured: ${Object.keys(metricDirections).join(', ')}. Add it to compile.metrics.`);
+      throw new PruneError(
+        'INVALID_OPTION',
+        `${WHERE}: the stopping policy '${stop.name}' uses metric '${name}', which is not measured; measured: ${Object.keys(metricDirections).join(', ')}. ` +
+          (unlabeledMetric ? `data.validation has no labels, so only '${unlabeledMetric}' (against the original model's outputs) is measured; bound that, or give labels.` : 'Add it to compile.metrics.'),
+      );
     }
   }
   const owned: tf.Tensor[] = [];
   let scoring = d.scoring;
   if (scoring === undefined && needsScoring) {
-    const source = d.validation ?? d.train;
-    if (lossForScoring && d.validation === undefined && distilling) {
+    const source = lossForScoring ? (validationLabelled ? d.validation! : d.train) : d.validation ?? d.train;
+    if (lossForScoring && !validationLabelled && distilling) {
       throw new PruneError('MISSING_DATA', `${WHERE}: criterion '${criterion.name}' needs labelled scoring data; give data.validation or data.scoring with labels (the training data is unlabeled for distillation).`);
     }
     scoring = headOf(source, DEFAULT_SCORING_EXAMPLES, owned);
   }
+
+  // A criterion whose scores cannot rank is replaced, loudly, by one that needs no labels.
+  let fallbackData: DataSource | undefined;
+  const fallback =
+    criterion.name === 'activationStd'
+      ? undefined
+      : { criterion: criteria.activationStd(), data: () => (fallbackData ??= scoring ?? headOf(d.validation ?? d.train, DEFAULT_SCORING_EXAMPLES, owned)) };
 
   return {
     criterion,
@@ -220,6 +286,11 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     lossOf,
     metricDirections,
     measuresLatency,
+    ...(inputShape ? { inputShape } : {}),
+    ...(fallback ? { fallback } : {}),
+    ...(o.scoringBatchSize !== undefined ? { scoringBatchSize: o.scoringBatchSize } : {}),
+    ...(unlabeledMetric ? { unlabeledMetric } : {}),
+    warnings,
     deploy,
     measuresSize,
   };

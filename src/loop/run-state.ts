@@ -24,6 +24,8 @@ export interface RunState {
   stopped?: { by: string; detail?: string; rollback: boolean };
   /** The run's settings, to refuse resuming with other ones. */
   settings: string;
+  /** Warnings of the steps so far (see PruneReportJSON.warnings). */
+  warnings?: string[];
 }
 
 const HOW_TO_FIX =
@@ -142,6 +144,10 @@ export function validateRunState(
     c.text(stopped.by, 'state.stopped.by');
     if (stopped.detail !== undefined) c.text(stopped.detail, 'state.stopped.detail');
     c.expect(typeof stopped.rollback === 'boolean', stopped.rollback, 'state.stopped.rollback', 'true or false');
+  }
+  if (s.warnings !== undefined) {
+    c.expect(Array.isArray(s.warnings), s.warnings, 'state.warnings', 'an array of strings');
+    (s.warnings as unknown[]).forEach((w, i) => c.text(w, `state.warnings[${i}]`));
   }
   return s as unknown as RunState;
 }

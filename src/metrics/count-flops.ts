@@ -1,7 +1,30 @@
 import type * as tf from '@tensorflow/tfjs';
+import { PruneError } from '../errors';
 import { assertLayersModel } from '../model/assert-layers-model';
+import { resolveInputShape, type InputShape } from './input-shape';
 import { layerMacs } from './layer-macs';
-import { modelNodes, shapeList } from './model-nodes';
+import { modelNodes, shapeList, type Dims } from './model-nodes';
+import { nodeShapesAt, type NodeShapes } from './node-shapes';
+
+/**
+ * Options of {@link countFlops}.
+ *
+ * @example
+ * ```ts
+ * // A fully convolutional model (input [null, null, null, 3]) counted at 128x128 pixels.
+ * const options: CountFlopsOptions = { inputShape: [128, 128, 3] };
+ * const { total } = countFlops(model, options);
+ * ```
+ */
+export interface CountFlopsOptions {
+  /**
+   * The shape of one example (no batch axis) to count at, for models whose input size is not
+   * fixed (`[null, null, null, 3]`); one shape per input for multi-input models. Sizes the model
+   * fixes must match. Default: the model's own input shapes (layers whose size is then unknown
+   * are listed in `notCounted`).
+   */
+  inputShape?: InputShape;
+}
 
 /**
  * What {@link countFlops} returns. All counts are multiply-accumulates for one example.
@@ -61,11 +84,18 @@ export interface CountFlopsResult {
  *   it returns.
  * - Anything else (custom layers without `flops()`...): 0 and listed in `notCounted`.
  *
+ * A model whose input size is not fixed (`[null, null, null, 3]`, e.g. a super-resolution or
+ * segmentation network) has no size to count at: pass `options.inputShape`, and the shapes are
+ * propagated from it through every layer (each layer's `computeOutputShape`); without it, its
+ * layers are listed in `notCounted`.
+ *
  * @param model A built `tf.LayersModel` (Sequential or functional).
+ * @param options `inputShape`: the example shape to count at; see {@link CountFlopsOptions}.
  * @returns The total, a per-layer breakdown keyed by layer name, and the layers not counted.
  * @throws PruneError `NOT_A_LAYERS_MODEL` if `model` is not a LayersModel, `MODEL_NOT_BUILT` if
  *   it has no inputs or outputs yet, `INVALID_LAYER_RULE` if a custom layer's `flops()` throws or
- *   returns something other than a finite number >= 0.
+ *   returns something other than a finite number >= 0, `INVALID_OPTION` for an `inputShape` that
+ *   does not fit the model's inputs.
  *
  * @example
  * ```ts
@@ -83,9 +113,16 @@ export interface CountFlopsResult {
  * // conv: 6*6 positions * 3*3*3 * 8 = 7776; dense: 288 * 10 = 2880; total === 10656
  * ```
  */
-export function countFlops(model: tf.LayersModel): CountFlopsResult {
+export function countFlops(model: tf.LayersModel, options: CountFlopsOptions = {}): CountFlopsResult {
   assertLayersModel(model, 'model');
-  return countModel(model, new Map());
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new PruneError('INVALID_OPTION', `countFlops: options must be an object like { inputShape: [64, 64, 3] }; got ${options === null ? 'null' : typeof options}.`);
+  }
+  const unknown = Object.keys(options).filter((k) => k !== 'inputShape');
+  if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `countFlops: unknown option(s) ${unknown.join(', ')}; the only option is inputShape.`);
+  if (options.inputShape === undefined) return countModel(model, new Map(), null);
+  const shapes = resolveInputShape(model, options.inputShape, 'countFlops').map((s): Dims => [null, ...s]);
+  return countModel(model, new Map(), shapes);
 }
 
 /** A LayersModel used as a layer of another model (Sequential or functional). */
@@ -94,21 +131,33 @@ function isNestedModel(layer: tf.layers.Layer): layer is tf.LayersModel {
   return Array.isArray(candidate.layers) && Array.isArray(candidate.inputs) && Array.isArray(candidate.outputs);
 }
 
-function countModel(model: tf.LayersModel, cache: Map<tf.LayersModel, CountFlopsResult>): CountFlopsResult {
+/**
+ * Counts `model`; with `inputs` (shapes of the model's inputs, batch axis first), the shapes of
+ * every layer are propagated from them instead of read from the graph. Nested models are counted
+ * once per distinct input shape (`cache`, keyed by model and shapes).
+ */
+function countModel(model: tf.LayersModel, cache: Map<string, { model: tf.LayersModel; result: CountFlopsResult }[]>, inputs: Dims[] | null): CountFlopsResult {
   const macsByLayer = new Map<tf.layers.Layer, number>();
   const uncounted = new Set<tf.layers.Layer>();
+  const propagated = inputs === null ? null : nodeShapesAt(model, inputs);
+  const innerResults = new Map<tf.layers.Layer, CountFlopsResult>();
   for (const node of modelNodes(model)) {
     const layer = node.outboundLayer;
+    const shapes: NodeShapes = propagated?.get(node) ?? { inputShapes: shapeList(node.inputShapes), outputShapes: shapeList(node.outputShapes) };
     let macs: number;
     if (isNestedModel(layer)) {
-      let inner = cache.get(layer);
+      const key = inputs === null ? '' : JSON.stringify(shapes.inputShapes);
+      const entries = cache.get(key) ?? [];
+      let inner = entries.find((e) => e.model === layer)?.result;
       if (inner === undefined) {
-        inner = countModel(layer, cache);
-        cache.set(layer, inner);
+        inner = countModel(layer, cache, inputs === null ? null : shapes.inputShapes);
+        entries.push({ model: layer, result: inner });
+        cache.set(key, entries);
       }
+      innerResults.set(layer, inner);
       macs = inner.total;
     } else {
-      const counted = layerMacs(layer, shapeList(node.inputShapes), shapeList(node.outputShapes));
+      const counted = layerMacs(layer, shapes.inputShapes, shapes.outputShapes);
       if (counted === null) uncounted.add(layer);
       macs = counted ?? 0;
     }
@@ -123,7 +172,7 @@ function countModel(model: tf.LayersModel, cache: Map<tf.LayersModel, CountFlops
     perLayer.push([layer.name, macs]);
     total += macs;
     if (uncounted.has(layer)) notCounted.push(layer.name);
-    const inner = isNestedModel(layer) ? cache.get(layer) : undefined;
+    const inner = innerResults.get(layer);
     if (inner !== undefined) notCounted.push(...inner.notCounted.map((name) => `${layer.name}/${name}`));
   }
   return { total, perLayer: Object.fromEntries(perLayer), notCounted };

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { PruneError } from '../errors';
 import { assertLayersModel } from '../model/assert-layers-model';
+import { resolveInputShape, type InputShape } from './input-shape';
 
 /**
  * Options of {@link measureLatency}.
  *
  * @example
  * ```ts
- * const options: MeasureLatencyOptions = { batchSize: 32, runs: 50, warmup: 5 };
+ * const options: MeasureLatencyOptions = { batchSize: 32, runs: 50, warmup: 5, inputShape: [28, 28, 1] };
  * const { medianMs } = await measureLatency(model, options);
  * ```
  */
@@ -21,6 +22,12 @@ export interface MeasureLatencyOptions {
    * memory allocation) are not measured. May be 0. Default: 3.
    */
   warmup?: number;
+  /**
+   * The shape of one example (no batch axis) to measure at, for models whose input size is not
+   * fixed (`[null, null, null, 3]`); one shape per input for multi-input models. Sizes the model
+   * fixes must match. Default: the model's own input shapes (refused when they are not fixed).
+   */
+  inputShape?: InputShape;
 }
 
 /**
@@ -58,6 +65,7 @@ export interface MeasureLatencyResult {
 }
 
 const DEFAULTS = { batchSize: 1, runs: 20, warmup: 3 } as const;
+const OPTION_NAMES = [...Object.keys(DEFAULTS), 'inputShape'];
 /** Seed of the generated float inputs, so every call measures the same input. */
 const INPUT_SEED = 20240601;
 
@@ -73,12 +81,14 @@ const INPUT_SEED = 20240601;
  * Timings vary with the machine, the backend and its load: compare models on the same host and
  * backend, and report the median with its spread (`iqrMs`).
  *
- * @param model A built `tf.LayersModel` whose input shapes are fully known (except the batch).
- * @param options Batch size, timed runs and warm-up runs; see {@link MeasureLatencyOptions}.
+ * @param model A built `tf.LayersModel` whose input shapes are fully known (except the batch), or
+ *   any model with `options.inputShape`.
+ * @param options Batch size, timed runs, warm-up runs and the input shape to measure at; see
+ *   {@link MeasureLatencyOptions}.
  * @returns Median, mean, min, max, p10, p90 and IQR in milliseconds, the raw samples, and the
  *   settings and backend used.
  * @throws PruneError `NOT_A_LAYERS_MODEL` / `MODEL_NOT_BUILT` for a bad model (also when an input
- *   has an unknown non-batch size), `INVALID_OPTION` for a bad option.
+ *   has an unknown non-batch size and no `inputShape` is given), `INVALID_OPTION` for a bad option.
  *
  * @example
  * ```ts
@@ -93,7 +103,10 @@ const INPUT_SEED = 20240601;
 export async function measureLatency(model: tf.LayersModel, options: MeasureLatencyOptions = {}): Promise<MeasureLatencyResult> {
   assertLayersModel(model, 'model');
   const { batchSize, runs, warmup } = validateOptions(options);
-  const shapes = inputShapes(model, batchSize);
+  const shapes =
+    options.inputShape === undefined
+      ? inputShapes(model, batchSize)
+      : resolveInputShape(model, options.inputShape, 'measureLatency').map((s) => [batchSize, ...s]);
 
   const inputs: tf.Tensor[] = [];
   try {
@@ -124,7 +137,7 @@ async function runOnce(model: tf.LayersModel, feed: tf.Tensor | tf.Tensor[], bat
   }
 }
 
-function validateOptions(options: unknown): Required<MeasureLatencyOptions> {
+function validateOptions(options: unknown): Required<Omit<MeasureLatencyOptions, 'inputShape'>> {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new PruneError(
       'INVALID_OPTION',
@@ -132,7 +145,7 @@ function validateOptions(options: unknown): Required<MeasureLatencyOptions> {
         'Pass an object or leave the argument out to use the defaults.',
     );
   }
-  const known = new Set(Object.keys(DEFAULTS));
+  const known = new Set(OPTION_NAMES);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
       throw new PruneError(
@@ -170,7 +183,7 @@ function inputShapes(model: tf.LayersModel, batchSize: number): number[][] {
         'MODEL_NOT_BUILT',
         `measureLatency needs a fixed input shape, but model input '${symbolic.name}' has shape ` +
           `${JSON.stringify(symbolic.shape)} (null beyond the batch axis). ` +
-          'Rebuild the model with a fully specified inputShape (e.g. [28, 28, 1]) to measure it.',
+          `Pass the shape of one example to measure at, e.g. measureLatency(model, { inputShape: [${rest.map((d) => d ?? 64).join(', ')}] }).`,
       );
     }
     return [batchSize, ...(rest as number[])];

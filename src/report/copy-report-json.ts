@@ -144,6 +144,17 @@ export function copyReportJSON(value: unknown): PruneReportJSON {
     text(r.reason, 'report.rolledBackTo.reason');
   }
   if (copy.finalBeforeFineTune !== undefined) metricRecord(copy.finalBeforeFineTune, 'report.finalBeforeFineTune');
+  if (copy.inputShape !== undefined) {
+    if (!Array.isArray(copy.inputShape)) fail('report.inputShape', 'an array of shapes', copy.inputShape);
+    copy.inputShape.forEach((shape, i) => {
+      if (!Array.isArray(shape)) fail(`report.inputShape[${i}]`, 'an array of sizes', shape);
+      shape.forEach((d, j) => count(d, `report.inputShape[${i}][${j}]`));
+    });
+  }
+  if (copy.warnings !== undefined) {
+    if (!Array.isArray(copy.warnings)) fail('report.warnings', 'an array of strings', copy.warnings);
+    copy.warnings.forEach((w, i) => text(w, `report.warnings[${i}]`));
+  }
   secondsRecord(copy.seconds, 'report.seconds', ['total', 'scoring', 'surgery', 'fineTune', 'evaluation']);
   if (!Array.isArray(copy.groups)) fail('report.groups', 'an array of { id, size, prunable }', copy.groups);
   copy.groups.forEach((g, i) => group(g, `report.groups[${i}]`));

@@ -38,6 +38,16 @@ export interface PruneReportJSON {
   seconds: { total: number; scoring: number; surgery: number; fineTune: number; evaluation: number };
   /** Pruning groups of the original model: id, channels, prunable (for width tables). */
   groups: Array<{ id: string; size: number; prunable: boolean }>;
+  /**
+   * The example shape (no batch axis, one per model input) FLOPs and latency were measured at,
+   * when the model's own input size is not fixed (see `inputShape` of the loop's options).
+   */
+  inputShape?: number[][];
+  /**
+   * What the run did differently from what was asked, and why (e.g. a criterion whose scores were
+   * all equal was replaced by another for a step). Absent when there is nothing to say.
+   */
+  warnings?: string[];
   /** Set when the run had a `deploy` step: the folded, quantized model that was returned. */
   deploy?: DeployReport;
   /** `learnToPrune` only: the training of the agent of each layer, in the order the layers were pruned. */

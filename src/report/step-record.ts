@@ -34,6 +34,13 @@ export interface StepRecord {
   metricsAfterFineTune: Record<string, number>;
   /** Wall-clock seconds spent in each phase of the step. */
   seconds: { scoring: number; surgery: number; fineTune: number; evaluation: number };
+  /**
+   * The BatchNormalization re-estimation after this step (`fineTune.recalibrateBatchNorm`), when
+   * it touched any layer: how many BN layers, whether the new statistics were kept (they are
+   * undone when they make the validation loss, or the distance from the original's outputs
+   * without labels, worse), and that judged value before and after.
+   */
+  batchNorm?: { layers: number; kept: boolean; before?: number; after?: number };
 }
 
 /**
