@@ -77,7 +77,7 @@ describe('scoring memory: batch size from the activation size, out-of-memory as 
       () => scoreGroups(model, criteria.activationStd(), { data: { x } }),
       'OUT_OF_MEMORY',
       'scoreGroups: scoring a batch of 16 examples ran out of memory',
-      "'wasm' backend",
+      `'${tf.getBackend()}' backend`,
       'RuntimeError: memory access out of bounds',
       'Lower the scoring batch size (batchSize here, scoringBatchSize of pruneIteratively; e.g. 4)',
     );
