@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { PruneError } from '../errors';
-import { batchesOf, checkDataSource, disposeBatch } from '../data/data-source';
+import { batchesOf, disposeBatch } from '../data/data-source';
 import { buildLayerGraph } from '../graph/layer-graph';
 import type { ResolvedModel } from '../graph/resolve-model';
 import { keepPositions } from '../surgery/keep-positions';
@@ -34,7 +34,8 @@ const toTensor = (h: Host): tf.Tensor => tf.tensor(h.data, h.shape);
  * that its pre-activation output matches the reference's on the same samples, and every
  * BatchNormalization whose input changed gets moving statistics that map its new input's
  * moments to the reference's normalised ones. Activations live on the host between layers, so
- * the backend holds one batch of one layer at a time.
+ * the backend holds one batch of one layer at a time. The caller checks `options.data` against
+ * the model first (`checkDataSource`); batches drawn from a dataset are checked as they come.
  */
 export async function compensateModel(
   reference: tf.LayersModel,
@@ -51,7 +52,6 @@ export async function compensateModel(
   if (prGraph.nodes.length !== refGraph.nodes.length || prGraph.nodes.some((n, i) => n.name !== refGraph.nodes[i].name)) {
     throw new PruneError('INTERNAL', `${where}: the pruned model's layer graph does not match the original's.`);
   }
-  checkDataSource(reference, options.data, `${where}.compensate.data`, false);
 
   // Calibration inputs, on the host.
   const inputs: Host[][] = [];
