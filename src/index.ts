@@ -25,6 +25,7 @@ export { prune } from './surgery/prune';
 export type { Removals } from './surgery/validate-removals';
 export type { PruneOptions } from './surgery/prune';
 export type { CompensateOptions } from './compensation/compensate-options';
+export type { CompensatedLayer, CompensationRecord } from './compensation/compensation-record';
 export { countParams } from './metrics/count-params';
 export type { CountParamsResult } from './metrics/count-params';
 export { countFlops } from './metrics/count-flops';

@@ -179,6 +179,9 @@ async function refitLayer(
   const perExample = Math.max(1, Math.min(positions, Math.ceil(ROW_BUDGET / examples)));
   const rows = examples * perExample;
   if (rows < 0.5 * (columns + 1) && !options.dampingGiven) {
+    if (options.onShortData === 'skip') {
+      return { reason: `its ${columns + 1} unknowns per output need at least ${Math.ceil((columns + 1) / (2 * perExample))} calibration examples; ${examples} were given` };
+    }
     throw new PruneError(
       'INSUFFICIENT_DATA',
       `${where}.compensate: layer '${target.name}' has ${columns + 1} unknowns per output but the ${examples} calibration example(s) give only ${rows} rows. ` +

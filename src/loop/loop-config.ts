@@ -15,6 +15,8 @@ import type { StopPolicy } from '../stopping/stop-policy';
 import { resolveInputShape, type InputShape } from '../metrics/input-shape';
 import { checkObjective, type Objective } from '../pruner';
 import { resolveDeploy, type DeployOptions, type ResolvedDeploy } from './deploy-phase';
+import type { CompensateOptions, ResolvedCompensation } from '../compensation/compensate-options';
+import { resolveStepCompensation } from '../compensation/resolve-step-compensation';
 
 /**
  * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds
@@ -96,6 +98,17 @@ export interface PruneIterativelyOptions {
    * `deploy` says what it takes and scores. Default: none (off).
    */
   deploy?: DeployOptions;
+  /**
+   * Repair every step's model before it is fine-tuned, without labels or gradients: the layers
+   * that read removed channels are refit by least squares so that they reproduce the model before
+   * the step on calibration samples, and the BatchNorm statistics downstream are corrected (see
+   * {@link CompensateOptions}). With `fineTune: { steps: 0 }` this is post-training pruning.
+   * `true` calibrates on `data.scoring` when given, else on the first 1,024 training examples
+   * (their labels are ignored); an object may give its own `data`, `damping`, `refit`,
+   * `batchNorm`, `batchSize` or `seed`. A layer short of samples is not refit and is listed in the
+   * step record's `compensation.skipped`. Default: off.
+   */
+  compensate?: boolean | Partial<CompensateOptions>;
 }
 
 /** Everything a run needs, checked. */
@@ -137,14 +150,17 @@ export interface LoopConfig {
   deploy: ResolvedDeploy | null;
   /** Whether every measurement has stored bytes (objective 'size', a size target, or a deploy step). */
   measuresSize: boolean;
+  /** Compensation after every step's surgery, or null. */
+  compensation: ResolvedCompensation | null;
 }
 
 const LOOP = 'pruneIteratively';
 const DEFAULT_SCORING_EXAMPLES = 256;
+const DEFAULT_CALIBRATION_EXAMPLES = 1024;
 
 /** The first `n` examples of tensor data (new tensors), or the first batches of a dataset. */
-export function headOf(data: DataSource, n: number, owned: tf.Tensor[]): DataSource {
-  if (isDataset(data)) return data.take(8);
+export function headOf(data: DataSource, n: number, owned: tf.Tensor[], batches = 8): DataSource {
+  if (isDataset(data)) return data.take(batches);
   const { x, y } = data as TensorData;
   const xs = Array.isArray(x) ? x : [x];
   if (xs[0].shape[0] <= n) return data;
@@ -166,7 +182,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
   }
   const o = options as Partial<PruneIterativelyOptions>;
-  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape', 'scoringBatchSize', 'deploy'];
+  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape', 'scoringBatchSize', 'deploy', 'compensate'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')}.`);
   const compile = resolveCompile(o.compile, WHERE);
@@ -266,6 +282,22 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
       ? undefined
       : { criterion: criteria.activationStd(), data: () => (fallbackData ??= scoring ?? headOf(d.validation ?? d.train, DEFAULT_SCORING_EXAMPLES, owned)) };
 
+  let compensation: ResolvedCompensation | null;
+  try {
+    compensation = resolveStepCompensation(
+      o.compensate,
+      () => d.scoring ?? headOf(d.train, DEFAULT_CALIBRATION_EXAMPLES, owned, 32),
+      WHERE,
+      'give data.scoring or compensate: { data: { x: samples } }.',
+    );
+    if (compensation && compensation.data !== d.scoring && o.compensate !== true && (o.compensate as Partial<CompensateOptions>).data !== undefined) {
+      checkDataSource(model, compensation.data, `${WHERE}: compensate.data`, false);
+    }
+  } catch (e) {
+    owned.forEach((t) => t.dispose());
+    throw e;
+  }
+
   return {
     criterion,
     compile,
@@ -293,5 +325,6 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     warnings,
     deploy,
     measuresSize,
+    compensation,
   };
 }
