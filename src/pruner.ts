@@ -11,6 +11,7 @@ import type { LossSpec } from './data/per-example-loss';
 import { analyze } from './graph/analyze';
 import { resolveModel } from './graph/resolve-model';
 import { assertLayersModel } from './model/assert-layers-model';
+import { needsLabels } from './criteria/scoring-run';
 import { countFlops } from './metrics/count-flops';
 import { resolveInputShape, type InputShape } from './metrics/input-shape';
 import { countParams } from './metrics/count-params';
@@ -310,7 +311,7 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
   if (criterion.needs.length > 0 && options.data === undefined) {
     throw new PruneError('MISSING_DATA', `createPruner: criterion '${criterion.name}' needs scoring data (${criterion.needs.join(', ')}); pass data: { x, y }, or use a weight-based criterion such as criteria.l1Norm().`);
   }
-  const labelsNeeded = criterion.needs.some((n) => n !== 'activations');
+  const labelsNeeded = needsLabels(criterion.needs);
   if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', labelsNeeded, labelsNeeded ? { loss } : undefined);
   const inputShape = options.inputShape === undefined ? undefined : resolveInputShape(model, options.inputShape, 'createPruner');
   const compensation = resolveStepCompensation(

@@ -3,6 +3,7 @@ import { PruneError } from '../errors';
 import type { Criterion } from '../criteria/criterion';
 import { criteria } from '../criteria/criteria';
 import { assertCriterion } from '../criteria/score-groups';
+import { needsLabels } from '../criteria/scoring-run';
 import { checkDataSource, isDataset, type DataSource, type TensorData } from '../data/data-source';
 import { perExampleLoss } from '../data/per-example-loss';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store';
@@ -235,7 +236,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, false, { loss: compile.loss });
   const validationLabelled = labelled(d.validation);
   const needsScoring = criterion.needs.length > 0;
-  const lossForScoring = criterion.needs.some((n) => n !== 'activations');
+  const lossForScoring = needsLabels(criterion.needs);
   if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring, lossForScoring ? { loss: compile.loss } : undefined);
   const lossOf = perExampleLoss(model, compile.loss);
   const metricDirections: Record<string, MetricDirection> = {};
