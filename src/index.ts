@@ -38,6 +38,8 @@ export type { StoredSizeResult } from './metrics/stored-size';
 export { criteria } from './criteria/criteria';
 export type { BnScaleOptions } from './criteria/bn-scale';
 export type { DataCriterionOptions } from './criteria/stats-criterion';
+export type { ObsOptions } from './criteria/obs';
+export type { ConsumerHessian } from './criteria/consumer-hessians';
 export type { RandomOptions } from './criteria/random';
 export type { OracleOptions } from './criteria/oracle';
 export type {

@@ -103,7 +103,7 @@ export interface PrunerStep {
   scores: GroupScores;
   /**
    * Set when the step did not rank by the given criterion: why, and by what it ranked instead
-   * (the loop falls back to `activationStd` when a criterion's scores are degenerate).
+   * (the loop falls back to `obs` when a criterion's scores are degenerate).
    */
   warning?: string;
   /** What compensation did, when the pruner compensates (see {@link PrunerOptions.compensate}). */
@@ -189,7 +189,7 @@ async function rankingScores(
   const first = reason === null ? await scoresOf(model, criterion, options) : null;
   if (first !== null) reason = degenerateScores(first.raw);
   if (first !== null && reason === null) return { scores: first.scores };
-  const fix = "Rank by a criterion that needs no labels (criteria.activationStd(), or a weight criterion such as criteria.l1Norm()), or score against real labels.";
+  const fix = "Rank by a criterion that needs no labels (criteria.obs() or criteria.activationStd(), or a weight criterion such as criteria.l1Norm()), or score against real labels.";
   if (fallback === undefined || fallback.criterion.name === criterion.name) {
     throw new PruneError('DEGENERATE_SCORES', `Criterion '${criterion.name}' cannot rank the channels: ${reason}; the ranking would follow group order instead of importance. ${fix}`);
   }

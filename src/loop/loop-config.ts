@@ -51,10 +51,10 @@ export interface PruneData {
  */
 export interface PruneIterativelyOptions {
   /**
-   * How channels are ranked. Default: `criteria.taylor()`; `criteria.activationStd()` when the run
-   * has no labels (distillation, and neither `data.scoring` nor `data.validation` has labels).
+   * How channels are ranked. Default: `criteria.taylor()`; `criteria.obs()` when the run has no
+   * labels (distillation, and neither `data.scoring` nor `data.validation` has labels).
    * A criterion whose scores cannot rank (all equal, or gradients of a zero loss) is replaced by
-   * `activationStd` for that step, with a warning in the report.
+   * `obs` for that step, with a warning in the report.
    */
   criterion?: Criterion;
   /** How every new model is compiled (optimizer factory or name, loss, metrics). Required. */
@@ -201,9 +201,9 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   const labelled = (source: DataSource | undefined): boolean => source !== undefined && (isDataset(source) || (source as TensorData).y !== undefined);
   const labelFree = fineTune.kind === 'builtin' && fineTune.distill !== null && !labelled(given.scoring) && !labelled(given.validation);
   if (o.criterion === undefined && labelFree) {
-    warnings.push("no criterion was given and the run has no labels (distillation, no labelled scoring or validation data): channels are ranked by 'activationStd', since 'taylor' needs a loss on labels");
+    warnings.push("no criterion was given and the run has no labels (distillation, no labelled scoring or validation data): channels are ranked by 'obs' (structured OBS, no labels needed), since 'taylor' needs a loss on labels");
   }
-  const criterion = o.criterion ?? (labelFree ? criteria.activationStd() : criteria.taylor());
+  const criterion = o.criterion ?? (labelFree ? criteria.obs() : criteria.taylor());
   assertCriterion(criterion, `${WHERE}: criterion`);
   const objective = checkObjective(o.objective, WHERE);
   const seed = o.seed ?? 0;
@@ -279,9 +279,9 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   // A criterion whose scores cannot rank is replaced, loudly, by one that needs no labels.
   let fallbackData: DataSource | undefined;
   const fallback =
-    criterion.name === 'activationStd'
+    criterion.name === 'obs'
       ? undefined
-      : { criterion: criteria.activationStd(), data: () => (fallbackData ??= scoring ?? headOf(d.validation ?? d.train, DEFAULT_SCORING_EXAMPLES, owned)) };
+      : { criterion: criteria.obs(), data: () => (fallbackData ??= scoring ?? headOf(d.validation ?? d.train, DEFAULT_SCORING_EXAMPLES, owned)) };
 
   let compensation: ResolvedCompensation | null;
   try {
