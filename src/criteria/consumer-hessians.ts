@@ -58,8 +58,11 @@ export interface ConsumerHessian {
 
 /** Layers wider than this keep the diagonal of their Gram matrix only (a full one is 32 MB at 2,048). */
 export const MAX_GRAM_COLUMNS = 2048;
-/** Design rows sampled per scoring batch and layer, at most. */
-const ROWS_PER_BATCH = 4096;
+/**
+ * Design rows sampled per scoring batch and layer: as many as the layer has columns (at least 256,
+ * at most 4,096), so 8 batches give at least 8 rows per unknown and the Gram costs O(columns³).
+ */
+const rowsPerBatch = (columns: number): number => Math.min(4096, Math.max(256, columns));
 
 interface Target {
   nodeIndex: number;
@@ -121,7 +124,7 @@ export class HessianAccumulator {
       else t.diagonal = new Float64Array(t.size);
     }
     const total = t.view.positions(x.shape);
-    const perExample = Math.max(1, Math.min(total, Math.ceil(ROWS_PER_BATCH / x.shape[0])));
+    const perExample = Math.max(1, Math.min(total, Math.ceil(rowsPerBatch(columns) / x.shape[0])));
     const pick = perExample < total ? samplePositions(total, perExample, this.random) : null;
     tf.tidy(() => {
       const design = t.view.design(x, pick);
