@@ -9,7 +9,7 @@ import { channelIndex } from './channel-index';
 
 /**
  * What the scoring need `'hessians'` gives a criterion for every layer that reads a group's
- * channels through weights (a Dense, Conv1D/2D/3D or SeparableConv2D consumer): the layer's
+ * channels through weights (a Dense, Conv1D/2D/3D, Conv2DTranspose or SeparableConv2D consumer): the layer's
  * input seen as design rows (`X`: the input vector of a Dense, the flattened receptive field of
  * one output position of a convolution) and its weights, so that the loss of removing input
  * columns, with the other columns refit, can be computed in closed form (Optimal Brain Surgeon,
@@ -145,8 +145,10 @@ export class HessianAccumulator {
     for (const t of this.targets.values()) {
       if (t.rows === 0) continue;
       const weights = t.layer.getWeights();
-      const kernel = weights[t.view.kernelIndex].dataSync();
-      const outputs = weights[t.view.kernelIndex].shape[weights[t.view.kernelIndex].rank - 1];
+      const matrix = t.view.matrix(weights[t.view.kernelIndex]);
+      const kernel = matrix.dataSync();
+      const outputs = matrix.shape[1];
+      matrix.dispose();
       const w = new Float64Array(t.size * outputs);
       w.set(kernel);
       if (t.view.useBias) w.set(weights[t.view.biasIndex].dataSync(), (t.size - 1) * outputs);

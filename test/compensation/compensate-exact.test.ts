@@ -78,6 +78,30 @@ describe('compensation against independent computations', () => {
     model.dispose();
   });
 
+  test('a Conv2DTranspose consumer recovers exactly a removed filter that duplicates another', async () => {
+    const input = tf.input({ shape: [4, 4, 2] });
+    const c1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c1' });
+    const up = tf.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', name: 'up', activation: 'relu' });
+    const model = tf.model({ inputs: input, outputs: up.apply(c1.apply(input)) as tf.SymbolicTensor });
+    tf.tidy(() => {
+      const k = randomTensor([3, 3, 2, 4], 21).arraySync() as number[][][][];
+      k.forEach((a) => a.forEach((b) => b.forEach((c) => (c[3] = c[1]))));
+      c1.setWeights([tf.tensor4d(k), tf.tensor1d([0.1, 0.2, -0.1, 0.2])]);
+    });
+    const x = randomTensor([16, 4, 4, 2], 22);
+    const plain = prune(model, { c1: [3] });
+    const fixed = await prune(model, { c1: [3] }, { compensate: { data: { x }, damping: 1e-9 } });
+    const err = (m: tf.LayersModel): number => tf.tidy(() => (m.predict(x) as tf.Tensor).sub(model.predict(x) as tf.Tensor).abs().max().dataSync()[0]);
+    expect(err(plain)).toBeGreaterThan(0.05);
+    expect(err(fixed)).toBeLessThan(1e-4);
+    // By hand: the kept copy (input channel 1 of 'up') now carries both copies' weights.
+    const k0 = model.getLayer('up').getWeights()[0].arraySync() as number[][][][]; // [kh, kw, out, in]
+    const k1 = fixed.getLayer('up').getWeights()[0].arraySync() as number[][][][];
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) for (let o = 0; o < 2; o++) expect(k1[a][b][o][1]).toBeCloseTo(k0[a][b][o][1] + k0[a][b][o][3], 3);
+    [plain, fixed, model].forEach((m) => m.dispose());
+    x.dispose();
+  });
+
   test('removing nothing leaves the outputs unchanged', async () => {
     const model = buildFunctional({
       steps: [
