@@ -153,6 +153,50 @@ async function runCriterion(variant: string): Promise<RunResult[]> {
   }
 }
 
+/** One control run: the unpruned baseline fine-tuned like the loop does, test accuracy every few batches. */
+interface ControlResult {
+  name: string;
+  seed: number;
+  quick: boolean;
+  backend: string;
+  /** What differs from the library's default fine-tuner (empty: the default). */
+  variant: string;
+  testBefore: number;
+  /** Test accuracy after this many fine-tune batches. */
+  curve: Array<{ batches: number; test: number; seconds: number }>;
+}
+
+/**
+ * The control: the unpruned baseline, compiled with the loop's optimizer (Adam 1e-4) and trained
+ * with the library's fine-tuner (`runFineTune`, batch 128, seeded order) for `batches` minibatches,
+ * no pruning. Test accuracy is read at every multiple of `every` batches and at each of `marks`.
+ */
+async function runControl(seed: number, batches: number, marks: number[], variant: string): Promise<ControlResult> {
+  const { backend } = await selectBackend();
+  const data = loadFashionMnist(QUICK ? { trainSize: 2000, validationSize: 500, testSize: 1000 } : {});
+  const trained = await trainedFmnistCnn(data, QUICK ? { config: { trainSize: 2000, epochs: 1 } } : {});
+  const model = trained.model;
+  try {
+    const compile = { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy' as const] };
+    compileModel(model, resolveCompile(compile, 'bench'));
+    const stream = new TrainingStream(model, data.train, 128, seed, true);
+    const curve: ControlResult['curve'] = [];
+    const started = performance.now();
+    let done = 0;
+    for (const mark of [...new Set(marks)].filter((m) => m <= batches).sort((a, b) => a - b)) {
+      await runFineTune(model, { steps: mark - done, epochs: 0 }, stream, { distill: null, teacher: model, loss: 'categoricalCrossentropy' });
+      done = mark;
+      const test = accuracyOf(model, data.test);
+      curve.push({ batches: mark, test, seconds: (performance.now() - started) / 1000 });
+      console.log(`control seed ${seed}${variant ? ` (${variant})` : ''}: ${mark} batches, test accuracy ${(100 * test).toFixed(2)}%`);
+    }
+    return { name: `control${variant ? `-${variant}` : ''}-s${seed}`, seed, quick: QUICK, backend, variant, testBefore: trained.testAccuracy, curve };
+  } finally {
+    disposeModel(model);
+    disposeFashionMnist(data);
+  }
+}
+
 const pct = (v: number): string => `${(100 * v).toFixed(2)}`;
 
 function summary(): string {
@@ -187,6 +231,17 @@ async function main(): Promise<void> {
   const dir = QUICK ? `${OUT}-quick` : OUT;
   if (process.argv.includes('--summary')) {
     console.log(summary());
+    return;
+  }
+  const arg = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const seeds = (arg('--seeds') ?? '0').split(',').map(Number);
+  if (process.argv.includes('--control')) {
+    const marks = (arg('--marks') ?? '100,200,300,430,600,900,1330').split(',').map(Number);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const seed of seeds) {
+      const r = await runControl(seed, Math.max(...marks), marks, '');
+      fs.writeFileSync(path.join(dir, `${r.name}.json`), `${JSON.stringify(r, null, 2)}\n`);
+    }
     return;
   }
   const specs: string[] = [];

@@ -266,6 +266,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         inputShape: cfg.inputShape,
         fallback: cfg.fallback,
         batchSize: cfg.scoringBatchSize,
+        ...(cfg.stop.meetsTarget ? { land: (cost: { flops: number; params: number }) => cfg.stop.meetsTarget!(cost, state.baseline) } : {}),
       });
       if (pruned.warning !== undefined) {
         const warnings = (state.warnings ??= []);
