@@ -155,7 +155,11 @@ async function runControl(seed: number, batches: number, marks: number[], varian
   const trained = await trainedFmnistCnn(data, QUICK ? { config: { trainSize: 2000, epochs: 1 } } : {});
   const model = trained.model;
   try {
-    const compile = { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy' as const] };
+    // Variants of the fine-tuner, to find what a PyTorch fine-tune does differently:
+    // 'bn0.9' (BatchNormalization momentum 0.9, PyTorch's default), 'eps1e-8' (Adam's epsilon as in PyTorch).
+    const epsilon = variant.includes('eps1e-8') ? 1e-8 : undefined;
+    if (variant.includes('bn0.9')) for (const layer of model.layers) if (layer.getClassName() === 'BatchNormalization') (layer as unknown as { momentum: number }).momentum = 0.9;
+    const compile = { optimizer: () => tf.train.adam(1e-4, 0.9, 0.999, epsilon), loss: 'categoricalCrossentropy', metrics: ['accuracy' as const] };
     compileModel(model, resolveCompile(compile, 'bench'));
     const stream = new TrainingStream(model, data.train, 128, seed, true);
     const curve: ControlResult['curve'] = [];
@@ -218,9 +222,10 @@ function summary(): string {
     lines.push(`| ${group[0].variant} | ${group[0].target} | ${group.map((r) => r.seed).join(', ')} | ${pct(mean(kept))}% (${pct(Math.min(...kept))}-${pct(Math.max(...kept))}) | ${pm(group.map((r) => r.testBefore - r.testAfterFinal))} | ${vsControl.length === 0 ? 'not run' : `${pm(vsControl)} (${vsControl.length})`} |`);
   }
   lines.push('');
-  lines.push('| control seed | test accuracy after N batches (baseline ' + (controls[0] ? pct(controls[0].testBefore) : '-') + ') |');
-  lines.push('|---|---|');
-  for (const c of controls.sort((a, b) => a.seed - b.seed)) lines.push(`| ${c.seed} | ${c.curve.map((p) => `${p.batches}: ${pct(p.test)}`).join(', ')} |`);
+  const allControls = readRuns<ControlResult>(dir, (f) => f.startsWith('control')).sort((a, b) => a.variant.localeCompare(b.variant) || a.seed - b.seed);
+  lines.push('| control | seed | test accuracy after N batches (baseline ' + (allControls[0] ? pct(allControls[0].testBefore) : '-') + ') |');
+  lines.push('|---|---|---|');
+  for (const c of allControls) lines.push(`| ${c.variant || 'library default'} | ${c.seed} | ${c.curve.map((p) => `${p.batches}: ${pct(p.test)}`).join(', ')} |`);
   const timed = runs.filter((r) => r.latency.length > 0);
   if (timed.length > 0) {
     lines.push('');
@@ -252,7 +257,7 @@ async function main(): Promise<void> {
         ? readRuns<RunResult>(dir, (f) => !f.startsWith('control')).filter((r) => r.seed === seed).map((r) => r.batches)
         : given.split(',').map(Number);
       if (marks.length === 0) throw new Error(`--control: no saved run of seed ${seed} to match; give --marks 430,1330,...`);
-      const r = await runControl(seed, Math.max(...marks), marks, '');
+      const r = await runControl(seed, Math.max(...marks), marks, arg('--variant') ?? '');
       // Keep the marks of an earlier control of this seed that this one did not measure.
       const file = path.join(dir, `${r.name}.json`);
       const old = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as ControlResult).curve : [];
