@@ -7,27 +7,36 @@
  *   test = t10k, pixels / 255, seed 0.
  * - Model: bench/models/fmnist-cnn.ts (3 x Conv2D+BN+ReLU+MaxPool, Dense 128, Dense 10), trained
  *   with Adam 1e-3, batch 128, 5 epochs (cached under out/bench by bench/helpers/trained-fmnist.ts).
- * - Pruning: `pruneIteratively`, global ranking, 5% of the remaining prunable channels per step,
- *   100 fine-tune minibatches (batch 128, Adam 1e-4) between steps, until FLOPs <= 50% (and, in a
- *   second run, 30%) of the original; then 1 final epoch at Adam 1e-4 (the library's fine-tuner,
- *   run after the loop so the test accuracy at the target can be read first).
+ * - Pruning: `pruneIteratively` with the library's defaults for ranking (`'cost'`: score per MAC
+ *   saved) and landing (the step that would cross the target removes only what reaching it
+ *   needs), 5% of the remaining prunable channels per step, 100 fine-tune minibatches (batch 128,
+ *   Adam 1e-4) between steps, `stop: targetFlops(target)` for each target (0.5 and 0.3: one run
+ *   each); then 1 final epoch at Adam 1e-4 (the library's fine-tuner, run after the loop so the
+ *   test accuracy at the target can be read first).
+ * - Seeds: `--seeds 0,1,2` runs each setting once per seed; the seed is the loop's (data order,
+ *   random draws, the random criterion's draws) and the final epoch's order. The baseline is the
+ *   same cached model for every seed.
+ * - Control: `--control --seeds 0,1,2` fine-tunes the unpruned baseline with the same fine-tuner
+ *   and seed for exactly as many minibatches as each saved run of that seed used (steps x 100 +
+ *   the final epoch's 430; `--marks 430,1330` for given counts), reading test accuracy at each.
+ *   `--variant bn0.9` / `eps1e-8` (combinable) change BatchNormalization's momentum / Adam's
+ *   epsilon to PyTorch's defaults.
  * - Recorded: test accuracy before, at the target and after the final epoch; FLOPs and params;
- *   steps; seconds in scoring, surgery and fine-tuning; latency of the original and the pruned
- *   model at batch 1 and 128 (interleaved rounds).
+ *   steps and minibatches; seconds in scoring, surgery and fine-tuning; latency of the original
+ *   and the pruned model at batch 1 and 128 (interleaved rounds; `--no-latency` skips it).
  *
- * One pruning run per criterion goes to the lowest target (30%); the model of the first step at or
- * below each higher target (50%) is captured on the way (through a checkpoint store), which is the
- * model a run stopped by targetFlops(0.5) returns, since runs are deterministic. Each target's model
- * then gets its own final epoch. Results go to out/bench/fmnist-runs/<criterion>-<target>.json, so
- * criteria can run in parallel processes and be summarised later:
+ * Results go to out/bench/fmnist-runs/<criterion>-<target>-s<seed>.json and control-s<seed>.json,
+ * so runs can go in parallel processes and be summarised later:
  *
- *   npm run bench:fashion-mnist -- --run taylor          one criterion, both targets
- *   npm run bench:fashion-mnist -- --all                 the 4 standard criteria, one after the other
- *   npm run bench:fashion-mnist -- --summary             markdown tables from the saved runs
- *   npm run bench:fashion-mnist -- --quick --run taylor  a smoke run on 2,000 images
+ *   npm run bench:fashion-mnist -- --run taylor --seeds 0,1,2          both targets, 3 seeds
+ *   npm run bench:fashion-mnist -- --run taylor --targets 0.5 --seeds 1
+ *   npm run bench:fashion-mnist -- --control --seeds 0,1,2             the control rows
+ *   npm run bench:fashion-mnist -- --summary                           markdown tables (mean ± sd)
+ *   npm run bench:fashion-mnist -- --quick --run taylor --no-latency   a smoke run on 2,000 images
  *
  * Extra (non-standard) variants, reported separately: `taylor-flops` (Taylor with flopsPenalty 1),
- * `taylor-floor` (Taylor with minChannels 8 per group).
+ * `taylor-floor` (Taylor with minChannels 8 per group), `taylor-global` (ranking by score alone,
+ * the former default).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
