@@ -36,7 +36,8 @@
  *
  * Extra (non-standard) variants, reported separately: `taylor-flops` (Taylor with flopsPenalty 1),
  * `taylor-floor` (Taylor with minChannels 8 per group), `taylor-global` (ranking by score alone,
- * the former default).
+ * the former default), `taylor-comp` and `obs-comp` (Taylor / structured OBS with `compensate: true`:
+ * every step refit on 1,024 unlabeled training images).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -55,7 +56,7 @@ const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('
 const QUICK = process.argv.includes('--quick');
 
 /** The criteria of a run, by name. */
-const VARIANTS: Record<string, { criterion: (seed: number) => Criterion; schedule?: ScheduleOptions; standard: boolean }> = {
+const VARIANTS: Record<string, { criterion: (seed: number) => Criterion; schedule?: ScheduleOptions; compensate?: boolean; standard: boolean }> = {
   taylor: { criterion: () => criteria.taylor(), standard: true },
   l1Norm: { criterion: () => criteria.l1Norm(), standard: true },
   l2Norm: { criterion: () => criteria.l2Norm(), standard: true },
@@ -63,6 +64,9 @@ const VARIANTS: Record<string, { criterion: (seed: number) => Criterion; schedul
   'taylor-global': { criterion: () => criteria.taylor(), schedule: { ranking: 'global' }, standard: false },
   'taylor-flops': { criterion: () => criteria.taylor({ flopsPenalty: 1 }), standard: false },
   'taylor-floor': { criterion: () => criteria.taylor(), schedule: { minChannels: 8 }, standard: false },
+  // Compensation on (refit + BN statistics after every step, on 1,024 unlabeled training images).
+  'taylor-comp': { criterion: () => criteria.taylor(), compensate: true, standard: false },
+  'obs-comp': { criterion: () => criteria.obs(), compensate: true, standard: false },
 };
 
 /** What one run saves. */
@@ -106,6 +110,7 @@ async function runCriterion(variant: string, target: number, seed: number): Prom
       criterion: v.criterion(seed),
       compile,
       schedule: { channelsPerStep: { fraction: 0.05 }, ...v.schedule },
+      ...(v.compensate ? { compensate: true } : {}),
       fineTune: { steps: STEP_BATCHES, batchSize: 128 },
       stop: targetFlops(target),
       seed,
