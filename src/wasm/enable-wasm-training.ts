@@ -12,6 +12,7 @@ import { conv2DBackpropInputWasm } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise-conv2d-native-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise-conv2d-native-backprop-input';
 import { fastBatchNorm } from './fast-batch-norm';
+import { fastReduce } from './fast-reduce';
 import { fastSlice } from './fast-slice';
 import { fastTile } from './fast-tile';
 import { maxPoolGradWasm } from './max-pool-grad';
@@ -95,7 +96,9 @@ const standIn =
  * allocation shape instead of the tensor's shape; MaxPoolGrad drops the gradient of windows
  * whose maximum is not positive; Tile is slow enough to dominate BatchNormalization training;
  * Slice copies its whole input each time (batched predict becomes quadratic); FusedBatchNorm is a
- * scalar loop with a division per element (half of a MobileNetV2's inference time).
+ * scalar loop with a division per element (half of a MobileNetV2's inference time); Sum and Mean
+ * over leading axes (BatchNormalization statistics, bias gradients) transpose their whole input
+ * first (a fifth of a conv net's training step).
  */
 const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
   ['FusedConv2D', tolerateReshapedBias],
@@ -105,6 +108,8 @@ const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
   ['Tile', fastTile],
   ['Slice', fastSlice],
   ['FusedBatchNorm', fastBatchNorm],
+  ['Sum', fastReduce],
+  ['Mean', fastReduce],
 ];
 
 function replaceKernel(config: ReplacingKernelConfig): void {
@@ -152,7 +157,9 @@ function validate(options: EnableWasmTrainingOptions): { fast: boolean; threads:
  *   not positive, its slow `Tile`, which dominates BatchNormalization training, and its `Slice`,
  *   which copies the whole input per call (so batched `predict` is quadratic in the samples),
  *   and its `FusedBatchNorm` (a scalar loop with a division per element) with a vectorized
- *   `x * s + t` on per-channel `s`, `t`, same results to float32 rounding;
+ *   `x * s + t` on per-channel `s`, `t`, same results to float32 rounding, and its `Sum` and
+ *   `Mean` over leading axes (BatchNormalization statistics and gradients, bias gradients), which
+ *   transpose their whole input first, with a row-by-row sum without transpose;
  * - wraps `FusedConv2D`, `FusedDepthwiseConv2D` and `_FusedMatMul` so they accept a bias made by
  *   `tf.gather` or a reshape (as pruned layers' biases are), which wasm 4.22 wrongly rejects
  *   ("only supports rank-1 bias but got rank 4").
