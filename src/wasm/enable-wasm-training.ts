@@ -175,7 +175,8 @@ function validate(options: EnableWasmTrainingOptions): { fast: boolean; threads:
  * @param options See {@link EnableWasmTrainingOptions}.
  * @returns The kernel names tfjs-prune now provides or serves on wasm.
  * @throws PruneError `BACKEND_UNAVAILABLE` when the wasm backend is not registered;
- *   `INVALID_OPTION` for a malformed option.
+ *   `INVALID_OPTION` for a malformed option, or for a `threads` count other than the one the
+ *   wasm backend already started with.
  *
  * @example
  * ```ts
