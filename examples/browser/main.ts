@@ -64,7 +64,7 @@ async function run(view: PageView): Promise<void> {
   const requested = parseBackendParam(query.get('backend'));
   const size: RunSize = parseSizeParam(query.get('size'));
   view.set('phase', 'starting the backend');
-  const { backend, detail } = await selectBrowserBackend(requested, new URL('tfjs-wasm/', location.href).href);
+  const { backend, detail, threads, threadedBuild } = await selectBrowserBackend(requested, new URL('tfjs-wasm/', location.href).href);
   view.set('backend', detail);
   view.log(`TF.js ${tf.version.tfjs}, backend: ${detail}`);
 
@@ -177,6 +177,10 @@ async function run(view: PageView): Promise<void> {
     view.done(`done: ${pct(flopsRatio)} of the FLOPs, validation accuracy ${pct(json.baseline.metrics.accuracy, 2)} -> ${pct(valAfter, 2)}`, {
       backend,
       backendDetail: detail,
+      crossOriginIsolated: String(self.crossOriginIsolated),
+      logicalCores: String(navigator.hardwareConcurrency),
+      wasmThreads: threads === undefined ? '' : String(threads),
+      wasmThreadedBuild: threadedBuild === undefined ? '' : String(threadedBuild),
       size: size.name,
       flopsRatio: flopsRatio.toFixed(4),
       paramsRatio: (json.final.params / json.baseline.params).toFixed(4),
