@@ -20,8 +20,11 @@ interface Host {
   shape: number[];
 }
 
-/** Design rows sampled per refit layer (examples × positions), at most. */
-const ROW_BUDGET = 32768;
+/**
+ * Design rows sampled per refit layer (examples × positions): 16 per unknown, at least 8,192 and
+ * at most 32,768 (the Gram matrix costs rows × unknowns²).
+ */
+const rowBudget = (unknowns: number): number => Math.min(32768, Math.max(8192, 16 * unknowns));
 /** Layers whose least-squares problem has more unknowns than this are not refit (cost n³). */
 const MAX_COLUMNS = 4096;
 
@@ -177,7 +180,7 @@ async function refitLayer(
   if (columns + 1 > MAX_COLUMNS) return { reason: `its least-squares problem has ${columns + 1} unknowns per output (more than ${MAX_COLUMNS})` };
   const examples = prIn.reduce((n, h) => n + h.shape[0], 0);
   const positions = view.positions(prIn[0].shape);
-  const perExample = Math.max(1, Math.min(positions, Math.ceil(ROW_BUDGET / examples)));
+  const perExample = Math.max(1, Math.min(positions, Math.ceil(rowBudget(columns + 1) / examples)));
   const rows = examples * perExample;
   if (rows < 0.5 * (columns + 1) && !options.dampingGiven) {
     if (options.onShortData === 'skip') {
@@ -194,18 +197,27 @@ async function refitLayer(
   const kernelMatrix = view.matrix(weights[view.kernelIndex]);
   const outputs = kernelMatrix.shape[1];
   const eq = new NormalEquations(columns, outputs, view.useBias);
-  for (let b = 0; b < prIn.length; b++) {
-    const pick = perExample < positions ? samplePositions(positions, perExample, random) : null;
-    tf.tidy(() => {
-      const xp = view.design(toTensor(prIn[b]), pick, view.depthwiseIndex >= 0 ? weights[view.depthwiseIndex] : undefined);
-      const xr = refView.design(toTensor(refIn[b]), pick, refView.depthwiseIndex >= 0 ? refWeights[refView.depthwiseIndex] : undefined);
-      let y = tf.matMul(xr, refView.matrix(refWeights[refView.kernelIndex]));
-      if (refView.biasIndex >= 0) y = y.add(refWeights[refView.biasIndex]);
-      // The layer may also have lost some of its own outputs: match the ones it keeps.
-      if (keepOut !== null) y = tf.gather(y, tf.tensor1d(keepOut, 'int32'), 1);
-      eq.add(xp, y as tf.Tensor2D);
-    });
-    await yieldToEventLoop();
+  // The reference output at the outputs the layer keeps (it may have lost some of its own).
+  const refMatrix = tf.tidy(() => {
+    const m = refView.matrix(refWeights[refView.kernelIndex]);
+    return keepOut === null ? m : tf.gather(m, tf.tensor1d(keepOut, 'int32'), 1);
+  });
+  const refBias = refView.biasIndex < 0 ? null : keepOut === null ? refWeights[refView.biasIndex] : tf.tidy(() => tf.gather(refWeights[refView.biasIndex], tf.tensor1d(keepOut, 'int32')));
+  try {
+    for (let b = 0; b < prIn.length; b++) {
+      const pick = perExample < positions ? samplePositions(positions, perExample, random) : null;
+      tf.tidy(() => {
+        const xp = view.pointwise ? hostRows(prIn[b], pick) : view.design(toTensor(prIn[b]), pick, view.depthwiseIndex >= 0 ? weights[view.depthwiseIndex] : undefined);
+        const xr = refView.pointwise ? hostRows(refIn[b], pick) : refView.design(toTensor(refIn[b]), pick, refView.depthwiseIndex >= 0 ? refWeights[refView.depthwiseIndex] : undefined);
+        let y: tf.Tensor = tf.matMul(xr, refMatrix);
+        if (refBias !== null) y = y.add(refBias);
+        eq.add(xp, y as tf.Tensor2D);
+      });
+      await yieldToEventLoop();
+    }
+  } finally {
+    refMatrix.dispose();
+    if (refBias !== null && keepOut !== null) refBias.dispose();
   }
   const n = eq.n;
   const w0 = new Float64Array(n * outputs);
@@ -229,6 +241,26 @@ async function refitLayer(
     tf.dispose(view.useBias ? [updated[view.kernelIndex], updated[view.biasIndex]] : [updated[view.kernelIndex]]);
   }
   return { layer: target.name, columns: n, rows: eq.rows, errorBefore, errorAfter };
+}
+
+/**
+ * The rows of a pointwise layer's design straight from its host input: every position of every
+ * example, or the positions `pick` of each (the same for all examples), as `[rows, width]`.
+ */
+function hostRows(h: Host, pick: Int32Array | null): tf.Tensor2D {
+  const width = h.shape[h.shape.length - 1];
+  if (pick === null) return tf.tensor2d(h.data, [h.data.length / width, width]);
+  const positions = h.data.length / (h.shape[0] * width);
+  const out = new Float32Array(h.shape[0] * pick.length * width);
+  let o = 0;
+  for (let n = 0; n < h.shape[0]; n++) {
+    for (const p of pick) {
+      const start = (n * positions + p) * width;
+      out.set(h.data.subarray(start, start + width), o);
+      o += width;
+    }
+  }
+  return tf.tensor2d(out, [h.shape[0] * pick.length, width]);
 }
 
 /** Per-channel mean and variance of host batches over every axis but the last. */

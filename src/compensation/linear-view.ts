@@ -28,6 +28,11 @@ export interface LinearView {
   readonly biasIndex: number;
   /** Index of the depthwise kernel (SeparableConv2D only, else -1). */
   readonly depthwiseIndex: number;
+  /**
+   * Whether a design row is one input position as it is (Dense; a convolution with a 1x1 kernel,
+   * stride 1 and no dilation), so rows can be picked from the input directly.
+   */
+  readonly pointwise: boolean;
   /** The kernel as the `[columns, outputs]` matrix design rows multiply (a reshape, except for Conv2DTranspose). */
   matrix(kernel: tf.Tensor): tf.Tensor2D;
   /** The inverse of `matrix`: a kernel of `shape` from the design-order matrix (`[columns, outputs]` row-major). */
@@ -78,6 +83,7 @@ export function linearView(layer: tf.layers.Layer): LinearView {
       kernelIndex: names.indexOf('kernel'),
       biasIndex,
       depthwiseIndex: -1,
+      pointwise: true,
       matrix: reshapeMatrix,
       kernel: reshapeKernel,
     };
@@ -118,6 +124,7 @@ export function linearView(layer: tf.layers.Layer): LinearView {
     kernelIndex,
     biasIndex,
     depthwiseIndex,
+    pointwise: !separable && kernel.every((k) => k === 1) && strides.every((s) => s === 1),
     matrix: reshapeMatrix,
     kernel: reshapeKernel,
   };
@@ -171,6 +178,7 @@ function transposeView(cfg: Record<string, unknown>, useBias: boolean, kernelInd
     kernelIndex,
     biasIndex,
     depthwiseIndex: -1,
+    pointwise: false,
     matrix: (k) => tf.tidy(() => tf.reverse(k, [0, 1]).transpose([0, 1, 3, 2]).reshape([-1, k.shape[2] as number]) as tf.Tensor2D),
     kernel: (matrix, shape) =>
       tf.tidy(() => tf.reverse(tf.tensor(matrix, [shape[0], shape[1], shape[3], shape[2]]).transpose([0, 1, 3, 2]), [0, 1])),

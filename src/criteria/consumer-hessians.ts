@@ -59,10 +59,10 @@ export interface ConsumerHessian {
 /** Layers wider than this keep the diagonal of their Gram matrix only (a full one is 32 MB at 2,048). */
 export const MAX_GRAM_COLUMNS = 2048;
 /**
- * Design rows sampled per scoring batch and layer: as many as the layer has columns (at least 256,
- * at most 4,096), so 8 batches give at least 8 rows per unknown and the Gram costs O(columns³).
+ * Design rows sampled per scoring batch and layer: at least 4,096 and four per column (all
+ * positions when a batch has fewer), so even one small batch gives a well-posed `X'X`.
  */
-const rowsPerBatch = (columns: number): number => Math.min(4096, Math.max(256, columns));
+const rowsPerBatch = (columns: number): number => Math.max(4096, 4 * columns);
 
 interface Target {
   nodeIndex: number;
