@@ -25,6 +25,7 @@ export { prune } from './surgery/prune';
 export type { Removals } from './surgery/validate-removals';
 export type { PruneOptions } from './surgery/prune';
 export type { CompensateOptions } from './compensation/compensate-options';
+export type { CompensatedLayer, CompensationRecord } from './compensation/compensation-record';
 export { countParams } from './metrics/count-params';
 export type { CountParamsResult } from './metrics/count-params';
 export { countFlops } from './metrics/count-flops';
@@ -37,6 +38,8 @@ export type { StoredSizeResult } from './metrics/stored-size';
 export { criteria } from './criteria/criteria';
 export type { BnScaleOptions } from './criteria/bn-scale';
 export type { DataCriterionOptions } from './criteria/stats-criterion';
+export type { ObsOptions } from './criteria/obs';
+export type { ConsumerHessian } from './criteria/consumer-hessians';
 export type { RandomOptions } from './criteria/random';
 export type { OracleOptions } from './criteria/oracle';
 export type {

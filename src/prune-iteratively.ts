@@ -56,6 +56,8 @@ function settingsOf(cfg: LoopConfig): string {
     objective: cfg.objective,
     stop: cfg.stop.name,
     ...(cfg.deploy ? { deploy: cfg.deploy } : {}),
+    // Calibration data are not compared (tensors); the rest of compensation is.
+    ...(cfg.compensation ? { compensate: { ...cfg.compensation, data: undefined } } : {}),
     loss: typeof cfg.compile.loss === 'function' ? 'function' : cfg.compile.loss,
     metrics: cfg.compile.metrics.map((m) => m.name),
     seed: cfg.seed,
@@ -184,7 +186,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       if (state.settings !== settingsOf(cfg)) {
         throw new PruneError(
           'CHECKPOINT_INVALID',
-          `${WHERE}: the checkpoint was written with other settings (criterion, schedule, fineTune, objective, stop, loss, metrics or seed): ` +
+          `${WHERE}: the checkpoint was written with other settings (criterion, schedule, fineTune, objective, stop, compensate, deploy, loss, metrics or seed): ` +
             `stored ${state.settings}, given ${settingsOf(cfg)}. Resume with the same options, or clear the store to start over.`,
         );
       }
@@ -266,6 +268,8 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         inputShape: cfg.inputShape,
         fallback: cfg.fallback,
         batchSize: cfg.scoringBatchSize,
+        compensation: cfg.compensation,
+        where: WHERE,
       });
       if (pruned.warning !== undefined) {
         const warnings = (state.warnings ??= []);
@@ -276,6 +280,13 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
       }
       state.seconds.scoring += pruned.seconds.scoring;
       state.seconds.surgery += pruned.seconds.surgery;
+      if (pruned.seconds.compensation !== undefined) state.seconds.compensation = (state.seconds.compensation ?? 0) + pruned.seconds.compensation;
+      const skipped = pruned.compensation?.skipped ?? [];
+      if (skipped.length > 0 && !(state.warnings ?? []).some((w) => w.includes('compensation did not refit'))) {
+        const warning = `step ${step}: compensation did not refit ${skipped.map((k) => `'${k.layer}' (${k.reason})`).join(', ')}; later steps' skipped layers are in each step record's compensation.skipped`;
+        console.warn(`[tfjs-prune] ${warning}`);
+        (state.warnings ??= []).push(warning);
+      }
       if (pruned.model === null) {
         stoppedBy = 'nothingToPrune';
         stopDetail = 'every prunable group is at its floor (minChannels, maxRatio, roundTo)';
@@ -319,7 +330,14 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         ...(after.bytesQuantized !== undefined ? { bytesQuantized: after.bytesQuantized } : {}),
         metricsBeforeFineTune: before,
         metricsAfterFineTune: after.metrics,
-        seconds: { scoring: pruned.seconds.scoring, surgery: pruned.seconds.surgery, fineTune: ft.seconds, evaluation },
+        seconds: {
+          scoring: pruned.seconds.scoring,
+          surgery: pruned.seconds.surgery,
+          ...(pruned.seconds.compensation !== undefined ? { compensation: pruned.seconds.compensation } : {}),
+          fineTune: ft.seconds,
+          evaluation,
+        },
+        ...(pruned.compensation ? { compensation: pruned.compensation } : {}),
         ...(ft.batchNorm ? { batchNorm: ft.batchNorm } : {}),
       };
       state.history.push(record);

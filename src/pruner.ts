@@ -11,13 +11,18 @@ import type { LossSpec } from './data/per-example-loss';
 import { analyze } from './graph/analyze';
 import { resolveModel } from './graph/resolve-model';
 import { assertLayersModel } from './model/assert-layers-model';
+import { needsLabels } from './criteria/scoring-run';
 import { countFlops } from './metrics/count-flops';
 import { resolveInputShape, type InputShape } from './metrics/input-shape';
 import { countParams } from './metrics/count-params';
 import { planStep } from './schedule/plan-step';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from './schedule/schedule-options';
-import { prune } from './surgery/prune';
-import type { Removals } from './surgery/validate-removals';
+import { cutModel } from './surgery/prune';
+import { validateRemovals, type Removals } from './surgery/validate-removals';
+import { compensateModel } from './compensation/compensate-model';
+import type { CompensateOptions, ResolvedCompensation } from './compensation/compensate-options';
+import type { CompensationRecord } from './compensation/compensation-record';
+import { resolveStepCompensation } from './compensation/resolve-step-compensation';
 
 /**
  * What a run optimises: compute (`'flops'`), size (`'params'`), measured speed (`'latency'`) or
@@ -61,6 +66,15 @@ export interface PrunerOptions {
    * whose input size is not fixed (`[null, null, null, 3]`). Default: the model's own input shape.
    */
   inputShape?: InputShape;
+  /**
+   * Repair each step's model before it is returned, without labels: the layers that read removed
+   * channels are refit by least squares to reproduce the model before the step on calibration
+   * samples, and the BatchNorm statistics downstream are corrected (see {@link CompensateOptions}).
+   * `true` uses `data` (the scoring data; its labels are ignored); an object may give its own
+   * `data`, `damping`, `refit`, `batchNorm`, `batchSize` or `seed`. A layer short of samples is
+   * not refit and is listed in the step's `compensation.skipped`. Default: off.
+   */
+  compensate?: boolean | Partial<CompensateOptions>;
 }
 
 /**
@@ -89,10 +103,13 @@ export interface PrunerStep {
   scores: GroupScores;
   /**
    * Set when the step did not rank by the given criterion: why, and by what it ranked instead
-   * (the loop falls back to `activationStd` when a criterion's scores are degenerate).
+   * (the loop falls back to `obs` when a criterion's scores are degenerate).
    */
   warning?: string;
-  seconds: { scoring: number; surgery: number };
+  /** What compensation did, when the pruner compensates (see {@link PrunerOptions.compensate}). */
+  compensation?: CompensationRecord;
+  /** Wall-clock seconds per phase; `compensation` when the step compensated. */
+  seconds: { scoring: number; surgery: number; compensation?: number };
 }
 
 /**
@@ -172,7 +189,7 @@ async function rankingScores(
   const first = reason === null ? await scoresOf(model, criterion, options) : null;
   if (first !== null) reason = degenerateScores(first.raw);
   if (first !== null && reason === null) return { scores: first.scores };
-  const fix = "Rank by a criterion that needs no labels (criteria.activationStd(), or a weight criterion such as criteria.l1Norm()), or score against real labels.";
+  const fix = "Rank by a criterion that needs no labels (criteria.obs() or criteria.activationStd(), or a weight criterion such as criteria.l1Norm()), or score against real labels.";
   if (fallback === undefined || fallback.criterion.name === criterion.name) {
     throw new PruneError('DEGENERATE_SCORES', `Criterion '${criterion.name}' cannot rank the channels: ${reason}; the ranking would follow group order instead of importance. ${fix}`);
   }
@@ -198,6 +215,10 @@ export async function pruneStep(
     inputShape?: number[][];
     /** Ranks by this criterion (on this data) when `criterion`'s scores are degenerate; without it, they are refused. */
     fallback?: { criterion: Criterion; data: () => DataSource };
+    /** Repairs the new model against `model` on calibration samples. */
+    compensation?: ResolvedCompensation | null;
+    /** Heads error messages. */
+    where?: string;
   },
 ): Promise<PrunerStep> {
   const at = scoring.inputShape ? { inputShape: scoring.inputShape } : {};
@@ -221,8 +242,19 @@ export async function pruneStep(
     return { model: null, removals, removedPerGroup, removedPerLayer: {}, channels, params: countParams(model).total, flops: countFlops(model, at).total, scores, ...warning, seconds: { scoring: scoringSeconds, surgery: 0 } };
   }
   const t1 = performance.now();
-  const next = prune(model, removals);
+  const resolved = resolveModel(model);
+  const removed = validateRemovals(resolved, removals);
+  const next = cutModel(model, resolved, removed);
   const surgerySeconds = (performance.now() - t1) / 1000;
+  let compensation: CompensationRecord | undefined;
+  if (scoring.compensation) {
+    try {
+      compensation = await compensateModel(model, resolved, removed, next, scoring.compensation, scoring.where ?? 'createPruner');
+    } catch (e) {
+      next.dispose();
+      throw e;
+    }
+  }
   return {
     model: next,
     removals,
@@ -233,7 +265,8 @@ export async function pruneStep(
     flops: countFlops(next, at).total,
     scores,
     ...warning,
-    seconds: { scoring: scoringSeconds, surgery: surgerySeconds },
+    ...(compensation ? { compensation } : {}),
+    seconds: { scoring: scoringSeconds, surgery: surgerySeconds, ...(compensation ? { compensation: compensation.seconds } : {}) },
   };
 }
 
@@ -261,7 +294,7 @@ export function checkObjective(objective: unknown, where: string): Objective {
 export function createPruner(model: tf.LayersModel, options: PrunerOptions = {}): Pruner {
   assertLayersModel(model, 'model');
   if (options === null || typeof options !== 'object') throw new PruneError('INVALID_OPTION', `createPruner: options must be an object; got ${String(options)}.`);
-  const known = ['criterion', 'schedule', 'objective', 'data', 'loss', 'batchSize', 'inputShape'];
+  const known = ['criterion', 'schedule', 'objective', 'data', 'loss', 'batchSize', 'inputShape', 'compensate'];
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
     throw new PruneError('INVALID_OPTION', `createPruner: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')} (channelsPerStep, minChannels... go inside schedule).`);
@@ -278,9 +311,16 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
   if (criterion.needs.length > 0 && options.data === undefined) {
     throw new PruneError('MISSING_DATA', `createPruner: criterion '${criterion.name}' needs scoring data (${criterion.needs.join(', ')}); pass data: { x, y }, or use a weight-based criterion such as criteria.l1Norm().`);
   }
-  const labelsNeeded = criterion.needs.some((n) => n !== 'activations');
+  const labelsNeeded = needsLabels(criterion.needs);
   if (options.data !== undefined) checkDataSource(model, options.data, 'createPruner: data', labelsNeeded, labelsNeeded ? { loss } : undefined);
   const inputShape = options.inputShape === undefined ? undefined : resolveInputShape(model, options.inputShape, 'createPruner');
+  const compensation = resolveStepCompensation(
+    options.compensate,
+    options.data === undefined ? undefined : () => options.data!,
+    'createPruner',
+    'give data (the scoring data, whose labels are ignored) or compensate: { data: { x: samples } }.',
+  );
+  if (compensation && compensation.data !== options.data) checkDataSource(model, compensation.data, 'createPruner: compensate.data', false);
   const originalSizes = Object.fromEntries(analyze(model).groups.filter((g) => g.prunable).map((g) => [g.id, g.size]));
   let current = model;
   return {
@@ -289,7 +329,7 @@ export function createPruner(model: tf.LayersModel, options: PrunerOptions = {})
     },
     originalSizes,
     async step() {
-      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss, batchSize: options.batchSize, objective, inputShape });
+      const result = await pruneStep(current, criterion, schedule, originalSizes, { data: options.data, loss, batchSize: options.batchSize, objective, inputShape, compensation, where: 'createPruner' });
       if (result.model) current = result.model;
       return result;
     },

@@ -6,6 +6,7 @@ import type { ResolvedModel } from '../graph/resolve-model';
 import { keepPositions } from '../surgery/keep-positions';
 import { weightShortName } from '../model/weight-short-name';
 import { seededRandom } from '../util/seeded-random';
+import { samplePositions } from '../util/sample-positions';
 import { yieldToEventLoop } from '../util/yield-to-event-loop';
 import { linearView, linearViewUnsupported, type LinearView } from './linear-view';
 import { NormalEquations } from './normal-equations';
@@ -179,6 +180,9 @@ async function refitLayer(
   const perExample = Math.max(1, Math.min(positions, Math.ceil(ROW_BUDGET / examples)));
   const rows = examples * perExample;
   if (rows < 0.5 * (columns + 1) && !options.dampingGiven) {
+    if (options.onShortData === 'skip') {
+      return { reason: `its ${columns + 1} unknowns per output need at least ${Math.ceil((columns + 1) / (2 * perExample))} calibration examples; ${examples} were given` };
+    }
     throw new PruneError(
       'INSUFFICIENT_DATA',
       `${where}.compensate: layer '${target.name}' has ${columns + 1} unknowns per output but the ${examples} calibration example(s) give only ${rows} rows. ` +
@@ -224,18 +228,6 @@ async function refitLayer(
     tf.dispose(view.useBias ? [updated[view.kernelIndex], updated[view.biasIndex]] : [updated[view.kernelIndex]]);
   }
   return { layer: target.name, columns: n, rows: eq.rows, errorBefore, errorAfter };
-}
-
-/** `count` distinct positions out of `total`, sorted. */
-function samplePositions(total: number, count: number, random: () => number): Int32Array {
-  const all = Int32Array.from({ length: total }, (_, i) => i);
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(random() * (total - i));
-    const t = all[i];
-    all[i] = all[j];
-    all[j] = t;
-  }
-  return all.subarray(0, count).sort();
 }
 
 /** Per-channel mean and variance of host batches over every axis but the last. */

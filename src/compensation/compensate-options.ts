@@ -48,6 +48,12 @@ export interface ResolvedCompensation {
   readonly batchNorm: boolean;
   readonly batchSize: number;
   readonly seed: number;
+  /**
+   * What a layer with fewer design rows than half its unknowns does when `damping` was not given:
+   * `'throw'` (`INSUFFICIENT_DATA`, the surgery's default) or `'skip'` (the layer is listed in the
+   * record's `skipped`, the loop's choice: a long run does not die of one wide layer).
+   */
+  readonly onShortData: 'throw' | 'skip';
 }
 
 const KEYS = ['data', 'damping', 'refit', 'batchNorm', 'batchSize', 'seed'];
@@ -90,5 +96,6 @@ export function resolveCompensation(options: unknown, where: string): ResolvedCo
     batchNorm,
     batchSize: num('batchSize', 32, (v) => Number.isInteger(v) && v > 0, 'a positive integer'),
     seed: num('seed', 0, Number.isInteger, 'an integer'),
+    onShortData: 'throw',
   };
 }

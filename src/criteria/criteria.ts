@@ -6,6 +6,7 @@ import { l1Norm } from './l1-norm';
 import { l2Norm } from './l2-norm';
 import { meanActivation } from './mean-activation';
 import { minWeight } from './min-weight';
+import { obs } from './obs';
 import { oracle } from './oracle';
 import { random } from './random';
 import { taylor } from './taylor';
@@ -15,7 +16,8 @@ import { taylorWeight } from './taylor-weight';
  * The built-in criteria, as factories returning {@link Criterion} objects (higher score = keep):
  * - weights only: `l1Norm`, `l2Norm`, `minWeight`, `bnScale`, `fpgm`;
  * - data (a pass over scoring batches): `meanActivation`, `activationStd`, `apoz`, `taylor`
- *   (the default of the library), `taylorWeight`;
+ *   (the default of the library), `taylorWeight`, `obs` (structured Optimal Brain Surgeon: the
+ *   error left after the consumers are refit; no labels, the default when there are none);
  * - baselines: `random({ seed })`, `oracle({ mode })`.
  *
  * @example
@@ -39,6 +41,7 @@ export const criteria = {
   apoz,
   taylor,
   taylorWeight,
+  obs,
   random,
   oracle,
 } as const;

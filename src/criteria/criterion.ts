@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { PruningGroup } from '../graph/pruning-group';
 import type { Removals } from '../surgery/validate-removals';
+import type { ConsumerHessian } from './consumer-hessians';
 
 /**
  * What a criterion needs from the scoring run. The runner computes each need once per call, for
@@ -13,6 +14,8 @@ import type { Removals } from '../surgery/validate-removals';
  *   Molchanov et al. 2019); shares the backward pass of `'gradients'`.
  * - `'evaluations'`: the loss on the scoring data with chosen channels switched off by gates,
  *   as often as the criterion asks ({@link CriterionInput.evaluate}).
+ * - `'hessians'`: for every layer that reads a group through weights, the Gram matrix of its
+ *   input's design rows and its weights ({@link ConsumerHessian}); forward passes only, no labels.
  *
  * Weights are always available (read lazily); they are not a need.
  *
@@ -21,7 +24,7 @@ import type { Removals } from '../surgery/validate-removals';
  * const needs: CriterionNeed[] = ['activations', 'gradients'];
  * ```
  */
-export type CriterionNeed = 'activations' | 'gradients' | 'weightGradients' | 'evaluations';
+export type CriterionNeed = 'activations' | 'gradients' | 'weightGradients' | 'evaluations' | 'hessians';
 
 /**
  * How the scores of a group are normalised before they are compared across groups (one global
@@ -183,6 +186,11 @@ export interface CriterionInput {
   batchNormScales(groupId: string): ReadonlyArray<ChannelValues & { readonly layer: string }>;
   /** Statistics per group id; `null` unless a data need was declared. */
   readonly stats: Readonly<Record<string, ChannelStats>> | null;
+  /**
+   * `'hessians'`: per group id, one entry per layer that reads the group's channels through
+   * weights (Dense, Conv1D/2D/3D, SeparableConv2D; not shared layers); `null` without the need.
+   */
+  readonly hessians: Readonly<Record<string, readonly ConsumerHessian[]>> | null;
   /** Mean loss per example on the scoring data with nothing removed; `null` without `'evaluations'`. */
   readonly baseLoss: number | null;
   /**

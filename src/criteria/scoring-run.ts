@@ -16,6 +16,7 @@ import { gatedForward, planGates, type GatePlan, type GateTap } from './gated-fo
 import { GatedEvaluator, type EvaluationMetric } from './gated-evaluator';
 import { WeightViews } from './weight-views';
 import { yieldToEventLoop } from '../util/yield-to-event-loop';
+import { HessianAccumulator } from './consumer-hessians';
 
 /** What the scoring run needs besides the model. */
 export interface ScoringRunOptions {
@@ -68,7 +69,12 @@ class Accumulator {
   }
 }
 
-const NEEDS: readonly CriterionNeed[] = ['activations', 'gradients', 'weightGradients', 'evaluations'];
+const NEEDS: readonly CriterionNeed[] = ['activations', 'gradients', 'weightGradients', 'evaluations', 'hessians'];
+
+/** Whether any of `needs` needs labels (a loss): gradients and evaluations do; activations and hessians do not. */
+export function needsLabels(needs: readonly CriterionNeed[]): boolean {
+  return needs.some((n) => n === 'gradients' || n === 'weightGradients' || n === 'evaluations');
+}
 
 /** Throws a PruneError unless every need is known. */
 export function assertNeeds(needs: unknown, where: string): asserts needs is CriterionNeed[] {
@@ -316,7 +322,8 @@ export async function createScoringRun(
   const keepBatches = needs.has('evaluations');
   const kept: Batch[] = [];
   const terms = needs.has('weightGradients') ? weightTerms(resolved, views, prunable) : [];
-  const passNeeds = new Set([...needs].filter((n) => n !== 'evaluations'));
+  const passNeeds = new Set([...needs].filter((n) => n !== 'evaluations' && n !== 'hessians'));
+  const hessians = needs.has('hessians') ? new HessianAccumulator(resolved, groups) : null;
   try {
     if (data !== undefined && dataNeeded && groups.length > 0) {
       let probed = false;
@@ -328,6 +335,11 @@ export async function createScoringRun(
             probed = true;
           }
           if (passNeeds.size > 0) await runPass(resolved, plan, batch, passNeeds, lossOf, terms, acc);
+          if (hessians !== null && !hessians.empty) {
+            tf.tidy(() => {
+              gatedForward(resolved, plan, batch.x, null, { onNode: (nodeIndex, ins) => hessians.observe(nodeIndex, ins) });
+            });
+          }
           examples += batch.size;
         } finally {
           if (keepBatches) kept.push(batch);
@@ -361,6 +373,7 @@ export async function createScoringRun(
     producerWeights: (id) => views.producerWeights(id),
     batchNormScales: (id) => views.batchNormScales(id),
     stats,
+    hessians: hessians === null ? null : hessians.result(),
     baseLoss,
     evaluate,
   };

@@ -3,6 +3,7 @@ import { PruneError } from '../errors';
 import type { Criterion } from '../criteria/criterion';
 import { criteria } from '../criteria/criteria';
 import { assertCriterion } from '../criteria/score-groups';
+import { needsLabels } from '../criteria/scoring-run';
 import { checkDataSource, isDataset, type DataSource, type TensorData } from '../data/data-source';
 import { perExampleLoss } from '../data/per-example-loss';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store';
@@ -15,6 +16,8 @@ import type { StopPolicy } from '../stopping/stop-policy';
 import { resolveInputShape, type InputShape } from '../metrics/input-shape';
 import { checkObjective, type Objective } from '../pruner';
 import { resolveDeploy, type DeployOptions, type ResolvedDeploy } from './deploy-phase';
+import type { CompensateOptions, ResolvedCompensation } from '../compensation/compensate-options';
+import { resolveStepCompensation } from '../compensation/resolve-step-compensation';
 
 /**
  * The data of a pruning run: `train` for fine-tuning, `validation` for the metrics and bounds
@@ -48,10 +51,10 @@ export interface PruneData {
  */
 export interface PruneIterativelyOptions {
   /**
-   * How channels are ranked. Default: `criteria.taylor()`; `criteria.activationStd()` when the run
-   * has no labels (distillation, and neither `data.scoring` nor `data.validation` has labels).
+   * How channels are ranked. Default: `criteria.taylor()`; `criteria.obs()` when the run has no
+   * labels (distillation, and neither `data.scoring` nor `data.validation` has labels).
    * A criterion whose scores cannot rank (all equal, or gradients of a zero loss) is replaced by
-   * `activationStd` for that step, with a warning in the report.
+   * `obs` for that step, with a warning in the report.
    */
   criterion?: Criterion;
   /** How every new model is compiled (optimizer factory or name, loss, metrics). Required. */
@@ -96,6 +99,17 @@ export interface PruneIterativelyOptions {
    * `deploy` says what it takes and scores. Default: none (off).
    */
   deploy?: DeployOptions;
+  /**
+   * Repair every step's model before it is fine-tuned, without labels or gradients: the layers
+   * that read removed channels are refit by least squares so that they reproduce the model before
+   * the step on calibration samples, and the BatchNorm statistics downstream are corrected (see
+   * {@link CompensateOptions}). With `fineTune: { steps: 0 }` this is post-training pruning.
+   * `true` calibrates on `data.scoring` when given, else on the first 1,024 training examples
+   * (their labels are ignored); an object may give its own `data`, `damping`, `refit`,
+   * `batchNorm`, `batchSize` or `seed`. A layer short of samples is not refit and is listed in the
+   * step record's `compensation.skipped`. Default: off.
+   */
+  compensate?: boolean | Partial<CompensateOptions>;
 }
 
 /** Everything a run needs, checked. */
@@ -137,14 +151,17 @@ export interface LoopConfig {
   deploy: ResolvedDeploy | null;
   /** Whether every measurement has stored bytes (objective 'size', a size target, or a deploy step). */
   measuresSize: boolean;
+  /** Compensation after every step's surgery, or null. */
+  compensation: ResolvedCompensation | null;
 }
 
 const LOOP = 'pruneIteratively';
 const DEFAULT_SCORING_EXAMPLES = 256;
+const DEFAULT_CALIBRATION_EXAMPLES = 1024;
 
 /** The first `n` examples of tensor data (new tensors), or the first batches of a dataset. */
-export function headOf(data: DataSource, n: number, owned: tf.Tensor[]): DataSource {
-  if (isDataset(data)) return data.take(8);
+export function headOf(data: DataSource, n: number, owned: tf.Tensor[], batches = 8): DataSource {
+  if (isDataset(data)) return data.take(batches);
   const { x, y } = data as TensorData;
   const xs = Array.isArray(x) ? x : [x];
   if (xs[0].shape[0] <= n) return data;
@@ -166,7 +183,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     throw new PruneError('INVALID_OPTION', `${WHERE}: options are required: at least { compile, stop }, e.g. { compile: { optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] }, stop: targetFlops(0.5) }.`);
   }
   const o = options as Partial<PruneIterativelyOptions>;
-  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape', 'scoringBatchSize', 'deploy'];
+  const known = ['criterion', 'compile', 'schedule', 'fineTune', 'objective', 'stop', 'onStep', 'verbose', 'signal', 'seed', 'checkpoint', 'resume', 'inputShape', 'scoringBatchSize', 'deploy', 'compensate'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new PruneError('INVALID_OPTION', `${WHERE}: unknown option(s) ${unknown.join(', ')}; known options: ${known.join(', ')}.`);
   const compile = resolveCompile(o.compile, WHERE);
@@ -184,9 +201,9 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   const labelled = (source: DataSource | undefined): boolean => source !== undefined && (isDataset(source) || (source as TensorData).y !== undefined);
   const labelFree = fineTune.kind === 'builtin' && fineTune.distill !== null && !labelled(given.scoring) && !labelled(given.validation);
   if (o.criterion === undefined && labelFree) {
-    warnings.push("no criterion was given and the run has no labels (distillation, no labelled scoring or validation data): channels are ranked by 'activationStd', since 'taylor' needs a loss on labels");
+    warnings.push("no criterion was given and the run has no labels (distillation, no labelled scoring or validation data): channels are ranked by 'obs' (structured OBS, no labels needed), since 'taylor' needs a loss on labels");
   }
-  const criterion = o.criterion ?? (labelFree ? criteria.activationStd() : criteria.taylor());
+  const criterion = o.criterion ?? (labelFree ? criteria.obs() : criteria.taylor());
   assertCriterion(criterion, `${WHERE}: criterion`);
   const objective = checkObjective(o.objective, WHERE);
   const seed = o.seed ?? 0;
@@ -219,7 +236,7 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   if (d.validation !== undefined) checkDataSource(model, d.validation, `${WHERE}: data.validation`, false, { loss: compile.loss });
   const validationLabelled = labelled(d.validation);
   const needsScoring = criterion.needs.length > 0;
-  const lossForScoring = criterion.needs.some((n) => n !== 'activations');
+  const lossForScoring = needsLabels(criterion.needs);
   if (d.scoring !== undefined) checkDataSource(model, d.scoring, `${WHERE}: data.scoring`, lossForScoring, lossForScoring ? { loss: compile.loss } : undefined);
   const lossOf = perExampleLoss(model, compile.loss);
   const metricDirections: Record<string, MetricDirection> = {};
@@ -262,9 +279,25 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
   // A criterion whose scores cannot rank is replaced, loudly, by one that needs no labels.
   let fallbackData: DataSource | undefined;
   const fallback =
-    criterion.name === 'activationStd'
+    criterion.name === 'obs'
       ? undefined
-      : { criterion: criteria.activationStd(), data: () => (fallbackData ??= scoring ?? headOf(d.validation ?? d.train, DEFAULT_SCORING_EXAMPLES, owned)) };
+      : { criterion: criteria.obs(), data: () => (fallbackData ??= scoring ?? headOf(d.validation ?? d.train, DEFAULT_SCORING_EXAMPLES, owned)) };
+
+  let compensation: ResolvedCompensation | null;
+  try {
+    compensation = resolveStepCompensation(
+      o.compensate,
+      () => d.scoring ?? headOf(d.train, DEFAULT_CALIBRATION_EXAMPLES, owned, 32),
+      WHERE,
+      'give data.scoring or compensate: { data: { x: samples } }.',
+    );
+    if (compensation && compensation.data !== d.scoring && o.compensate !== true && (o.compensate as Partial<CompensateOptions>).data !== undefined) {
+      checkDataSource(model, compensation.data, `${WHERE}: compensate.data`, false);
+    }
+  } catch (e) {
+    owned.forEach((t) => t.dispose());
+    throw e;
+  }
 
   return {
     criterion,
@@ -293,5 +326,6 @@ export function resolveLoopConfig(model: tf.LayersModel, data: unknown, options:
     warnings,
     deploy,
     measuresSize,
+    compensation,
   };
 }

@@ -78,6 +78,7 @@ function checkers(where: string) {
   const seconds = (v: unknown, path: string, keys: readonly string[]): void => {
     const s = object(v, path);
     for (const k of keys) amount(s[k], `${path}.${k}`);
+    if (s.compensation !== undefined) amount(s.compensation, `${path}.compensation`);
   };
   return { expect, object, integer, amount, number, text, record, measurement, seconds };
 }
@@ -131,6 +132,12 @@ export function validateRunState(
     c.record(r.metricsBeforeFineTune, `${path}.metricsBeforeFineTune`, c.number);
     c.record(r.metricsAfterFineTune, `${path}.metricsAfterFineTune`, c.number);
     c.seconds(r.seconds, `${path}.seconds`, ['scoring', 'surgery', 'fineTune', 'evaluation']);
+    if (r.compensation !== undefined) {
+      const comp = c.object(r.compensation, `${path}.compensation`);
+      c.integer(comp.examples, `${path}.compensation.examples`);
+      c.amount(comp.seconds, `${path}.compensation.seconds`);
+      for (const key of ['layers', 'batchNorm', 'skipped']) c.expect(Array.isArray(comp[key]), comp[key], `${path}.compensation.${key}`, 'an array');
+    }
   });
   const bestStep = c.integer(s.bestStep, 'state.bestStep');
   c.expect(bestStep <= step, bestStep, 'state.bestStep', `a step from 0 to ${step}`);

@@ -75,6 +75,7 @@ function measurement(value: unknown, path: string): void {
 function secondsRecord(value: unknown, path: string, keys: readonly string[]): void {
   const s = object(value, path);
   for (const key of keys) count(s[key], `${path}.${key}`);
+  if (s.compensation !== undefined) count(s.compensation, `${path}.compensation`);
 }
 
 function countRecord(value: unknown, path: string): void {
@@ -96,6 +97,14 @@ function step(value: unknown, path: string): void {
   metricRecord(s.metricsBeforeFineTune, `${path}.metricsBeforeFineTune`);
   metricRecord(s.metricsAfterFineTune, `${path}.metricsAfterFineTune`);
   secondsRecord(s.seconds, `${path}.seconds`, ['scoring', 'surgery', 'fineTune', 'evaluation']);
+  if (s.compensation !== undefined) {
+    const c = object(s.compensation, `${path}.compensation`);
+    count(c.examples, `${path}.compensation.examples`);
+    count(c.seconds, `${path}.compensation.seconds`);
+    for (const key of ['layers', 'batchNorm', 'skipped']) {
+      if (!Array.isArray(c[key])) fail(`${path}.compensation.${key}`, 'an array', c[key]);
+    }
+  }
 }
 
 function group(value: unknown, path: string): void {

@@ -34,8 +34,8 @@ export interface PruneReportJSON {
   rolledBackTo?: { step: number; reason: string };
   /** Metrics of the returned model before the final fine-tune (present when one ran). */
   finalBeforeFineTune?: Record<string, number>;
-  /** Wall-clock seconds per phase over the whole run. */
-  seconds: { total: number; scoring: number; surgery: number; fineTune: number; evaluation: number };
+  /** Wall-clock seconds per phase over the whole run (`compensation` when the run compensates). */
+  seconds: { total: number; scoring: number; surgery: number; compensation?: number; fineTune: number; evaluation: number };
   /** Pruning groups of the original model: id, channels, prunable (for width tables). */
   groups: Array<{ id: string; size: number; prunable: boolean }>;
   /**

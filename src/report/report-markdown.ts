@@ -138,10 +138,12 @@ function stopLines(json: PruneReportJSON, o: ResolvedOptions): string[] {
     lines.push(`Before the final fine-tune: ${values}.`);
   }
   const s = json.seconds;
-  const share = formatPercentOf(s.scoring + s.surgery, s.total);
+  const comp = s.compensation;
+  const share = formatPercentOf(s.scoring + s.surgery + (comp ?? 0), s.total);
   lines.push(
     `Time: ${formatSeconds(s.total)} s in all (scoring ${formatSeconds(s.scoring)} s, surgery ${formatSeconds(s.surgery)} s, ` +
-      `fine-tuning ${formatSeconds(s.fineTune)} s, evaluation ${formatSeconds(s.evaluation)} s); scoring and surgery take ${share} of the total.`,
+      (comp !== undefined ? `compensation ${formatSeconds(comp)} s, ` : '') +
+      `fine-tuning ${formatSeconds(s.fineTune)} s, evaluation ${formatSeconds(s.evaluation)} s); scoring${comp !== undefined ? ', surgery and compensation' : ' and surgery'} take ${share} of the total.`,
   );
   return lines.flatMap((line) => [line, '']).slice(0, -1);
 }

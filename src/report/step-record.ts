@@ -1,4 +1,5 @@
 import type { Measurement } from './measurement';
+import type { CompensationRecord } from '../compensation/compensation-record';
 
 /**
  * What one pruning step did: one record per step in the report, also passed to `onStep`.
@@ -33,7 +34,9 @@ export interface StepRecord {
   /** Validation metrics after this step's fine-tuning. */
   metricsAfterFineTune: Record<string, number>;
   /** Wall-clock seconds spent in each phase of the step. */
-  seconds: { scoring: number; surgery: number; fineTune: number; evaluation: number };
+  seconds: { scoring: number; surgery: number; compensation?: number; fineTune: number; evaluation: number };
+  /** What compensation did after this step's surgery, when the run compensates (`compensate`). */
+  compensation?: CompensationRecord;
   /**
    * The BatchNormalization re-estimation after this step (`fineTune.recalibrateBatchNorm`), when
    * it touched any layer: how many BN layers, whether the new statistics were kept (they are

@@ -55,7 +55,7 @@ describe('degenerate scores', () => {
     model.dispose();
   });
 
-  test('the loop ranks by activationStd instead, loudly, and defaults to it without labels', async () => {
+  test('the loop ranks by obs instead, loudly, and defaults to it without labels', async () => {
     const model = srStandIn();
     const x = images(16, 6, 6);
     const own = model.predict(x) as tf.Tensor;
@@ -67,9 +67,9 @@ describe('degenerate scores', () => {
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0][0])).toContain("step 1: criterion 'taylor' could not rank the channels");
     expect(json.warnings).toHaveLength(1);
-    expect(json.warnings![0]).toMatch(/^step 1: criterion 'taylor' could not rank the channels \(the scoring labels are the model's own outputs.*\); ranked by 'activationStd' instead$/);
-    // Step 1 removed what activationStd removes (all-zero Taylor scores would take group c1's first 3 channels).
-    const reference = await createPruner(model, { criterion: criteria.activationStd(), data: { x }, schedule: { channelsPerStep: 3 } }).step();
+    expect(json.warnings![0]).toMatch(/^step 1: criterion 'taylor' could not rank the channels \(the scoring labels are the model's own outputs.*\); ranked by 'obs' instead$/);
+    // Step 1 removed what obs removes (all-zero Taylor scores would take group c1's first 3 channels).
+    const reference = await createPruner(model, { criterion: criteria.obs(), data: { x }, schedule: { channelsPerStep: 3 } }).step();
     expect(json.steps[0].removedPerGroup).toEqual(reference.removedPerGroup);
     for (const conv of ['c1', 'c2', 'c3']) expect(small.getLayer(conv).getWeights()[0].arraySync()).toEqual(reference.model!.getLayer(conv).getWeights()[0].arraySync());
     expect(Array.from(reference.removals.c1 ?? [])).not.toEqual([0, 1, 2]);
@@ -77,11 +77,11 @@ describe('degenerate scores', () => {
     small.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
 
-    // No criterion and no labels anywhere: activationStd is chosen up front, and the report says why.
+    // No criterion and no labels anywhere: obs is chosen up front, and the report says why.
     const unlabeled = await pruneIteratively(model, { train: { x } }, options);
     const u = unlabeled.report.toJSON();
-    expect(u.criterion).toBe('activationStd');
-    expect(u.warnings).toEqual([expect.stringContaining("channels are ranked by 'activationStd', since 'taylor' needs a loss on labels")]);
+    expect(u.criterion).toBe('obs');
+    expect(u.warnings).toEqual([expect.stringContaining("channels are ranked by 'obs' (structured OBS, no labels needed), since 'taylor' needs a loss on labels")]);
     expect(u.steps[0].removedPerGroup).toEqual(json.steps[0].removedPerGroup);
     unlabeled.model.dispose();
     warn.mockRestore();
