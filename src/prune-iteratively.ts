@@ -270,6 +270,7 @@ export async function pruneIteratively(model: tf.LayersModel, data: PruneData, o
         batchSize: cfg.scoringBatchSize,
         compensation: cfg.compensation,
         where: WHERE,
+        ...(cfg.stop.meetsTarget ? { land: (cost: { flops: number; params: number }) => cfg.stop.meetsTarget!(cost, state.baseline) } : {}),
       });
       if (pruned.warning !== undefined) {
         const warnings = (state.warnings ??= []);

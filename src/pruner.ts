@@ -16,8 +16,10 @@ import { countFlops } from './metrics/count-flops';
 import { resolveInputShape, type InputShape } from './metrics/input-shape';
 import { countParams } from './metrics/count-params';
 import { planStep } from './schedule/plan-step';
+import { channelFlopsShare } from './criteria/channel-flops';
+import { channelParamsShare } from './criteria/channel-params';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from './schedule/schedule-options';
-import { cutModel } from './surgery/prune';
+import { cutModel, prune } from './surgery/prune';
 import { validateRemovals, type Removals } from './surgery/validate-removals';
 import { compensateModel } from './compensation/compensate-model';
 import type { CompensateOptions, ResolvedCompensation } from './compensation/compensate-options';
@@ -219,6 +221,11 @@ export async function pruneStep(
     compensation?: ResolvedCompensation | null;
     /** Heads error messages. */
     where?: string;
+    /**
+     * Whether a model of these counts meets the run's cost target: a step whose plan would meet
+     * it removes only the fewest channels (in ranking order) that still meet it.
+     */
+    land?: (cost: { flops: number; params: number }) => boolean;
   },
 ): Promise<PrunerStep> {
   const at = scoring.inputShape ? { inputShape: scoring.inputShape } : {};
@@ -235,7 +242,21 @@ export async function pruneStep(
   const scores: GroupScores = ranked.scores;
   const warning = ranked.warning === undefined ? {} : { warning: ranked.warning };
   const scoringSeconds = (performance.now() - t0) / 1000;
-  const removals = planStep(groups, scores, originalSizes, schedule);
+  const costKind = scoring.objective === 'params' || scoring.objective === 'size' ? 'params' : 'flops';
+  const effective: ResolvedSchedule = schedule.ranking === 'cost' && !schedule.rankingGiven && (criterion.flopsPenalty ?? 0) > 0 ? { ...schedule, ranking: 'global' } : schedule;
+  const costs = effective.ranking === 'cost' && Object.keys(scores).length > 0 ? channelCosts(model, Object.keys(scores), costKind) : undefined;
+  const plan = (count?: number): Removals => planStep(groups, scores, originalSizes, effective, { ...(count !== undefined ? { count } : {}), ...(costs ? { costs } : {}) });
+  let removals = plan();
+  let landed: tf.LayersModel | null = null;
+  let surgeryExtra = 0;
+  if (scoring.land !== undefined && Object.keys(removals).length > 0) {
+    // Land on the target: the fewest channels, in plan order, whose removal meets it.
+    const t = performance.now();
+    const found = landOnTarget(model, removals, plan, scoring.land, at);
+    removals = found.removals;
+    landed = found.model;
+    surgeryExtra = (performance.now() - t) / 1000;
+  }
   const removedPerGroup = Object.fromEntries(Object.entries(removals).map(([id, r]) => [id, r.length]));
   const channels = Object.fromEntries(groups.filter((g) => g.prunable).map((g) => [g.id, g.size - (removedPerGroup[g.id] ?? 0)]));
   if (Object.keys(removals).length === 0) {
@@ -244,8 +265,8 @@ export async function pruneStep(
   const t1 = performance.now();
   const resolved = resolveModel(model);
   const removed = validateRemovals(resolved, removals);
-  const next = cutModel(model, resolved, removed);
-  const surgerySeconds = (performance.now() - t1) / 1000;
+  const next = landed ?? cutModel(model, resolved, removed);
+  const surgerySeconds = (performance.now() - t1) / 1000 + surgeryExtra;
   let compensation: CompensationRecord | undefined;
   if (scoring.compensation) {
     try {
@@ -268,6 +289,51 @@ export async function pruneStep(
     ...(compensation ? { compensation } : {}),
     seconds: { scoring: scoringSeconds, surgery: surgerySeconds, ...(compensation ? { compensation: compensation.seconds } : {}) },
   };
+}
+
+/** Per-channel share of the model's FLOPs or params that removing the channel saves, per group id. */
+function channelCosts(model: tf.LayersModel, ids: string[], kind: 'flops' | 'params'): GroupScores {
+  const resolved = resolveModel(model);
+  return kind === 'params' ? channelParamsShare(model, resolved, ids) : channelFlopsShare(model, resolved, ids);
+}
+
+/** Number of channels in a plan. */
+const planSize = (removals: Removals): number => Object.values(removals).reduce((n, r) => n + (r as ArrayLike<number>).length, 0);
+
+/**
+ * The step that would cross the target, shrunk to what reaching it needs: when the full plan's
+ * model meets the target, the smallest channel count whose plan (same ranking) meets it too, found
+ * by bisection over trial surgeries (a count whose plan misses it keeps the run going). Returns
+ * the plan and its model (null when the full plan misses the target: the caller prunes as usual).
+ */
+function landOnTarget(
+  model: tf.LayersModel,
+  full: Removals,
+  plan: (count: number) => Removals,
+  meets: (cost: { flops: number; params: number }) => boolean,
+  at: { inputShape?: number[][] },
+): { removals: Removals; model: tf.LayersModel | null } {
+  const costOf = (m: tf.LayersModel) => ({ flops: countFlops(m, at).total, params: countParams(m).total });
+  const fullModel = prune(model, full);
+  if (!meets(costOf(fullModel))) return { removals: full, model: fullModel };
+  let best = { removals: full, model: fullModel, n: planSize(full) };
+  let lo = 1;
+  let hi = best.n - 1;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const removals = plan(mid);
+    const n = planSize(removals);
+    const trial = n === 0 ? null : prune(model, removals);
+    if (trial !== null && n < best.n && meets(costOf(trial))) {
+      best.model.dispose();
+      best = { removals, model: trial, n };
+      hi = mid - 1;
+    } else {
+      trial?.dispose();
+      lo = mid + 1;
+    }
+  }
+  return { removals: best.removals, model: best.model };
 }
 
 /** Checks the options shared by the stepper and the loop. */

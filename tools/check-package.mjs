@@ -14,7 +14,9 @@
 // 3. require() and import of tfjs-prune, tfjs-prune/wasm and tfjs-prune/node expose the runtime
 //    exports their source entry points declare; a smoke run (analyze, scoreGroups, prune,
 //    countFlops, countParams with exact numbers) in both module systems; one training step on the
-//    wasm backend with enableWasmTraining in both module systems.
+//    wasm backend with enableWasmTraining in both module systems; the same with
+//    enableWasmTraining({ threads: 2 }) (Node's threaded wasm build): 2 threads, the script exits
+//    on its own, its TMPDIR stays empty.
 // 4. Consumer TypeScript compiles against the installed types: moduleResolution node16 (a .cts and
 //    a .mts consumer) and bundler; wrong uses are type errors (@ts-expect-error lines, and a file
 //    that must fail).
@@ -802,6 +804,54 @@ await check('wasm training, CommonJS: enableWasmTraining() then one fit step on 
 );
 await check('wasm training, ESM: enableWasmTraining() then one fit step on @tensorflow/tfjs-backend-wasm', async () =>
   compareWasm(await runInProject('wasm-esm', `import * as tf from '@tensorflow/tfjs';\nimport '@tensorflow/tfjs-backend-wasm';\nimport * as wasm from 'tfjs-prune/wasm';\n${WASM_BODY}`, 'esm')),
+);
+
+// enableWasmTraining({ threads: 2 }) starts TF.js's threaded build in Node from the installed
+// package: same gradient as cpu, one fit step, 2 threads, no warning, the script ends on its own
+// (no process.exit: a pthread worker keeping the process alive would hit the timeout), and the
+// TMPDIR it was given stays empty (nothing written to disk).
+const THREADS_BODY = `
+await tf.setBackend('cpu');
+const x = tf.randomNormal([4, 12, 12, 3], 0, 1, 'float32', 1);
+const f = tf.randomNormal([3, 3, 3, 8], 0, 1, 'float32', 2);
+const gradOf = () => tf.tidy(() => tf.grad((w) => tf.sum(tf.square(tf.conv2d(x, w, 1, 'same'))))(f).arraySync().flat(3));
+const onCpu = gradOf();
+wasm.enableWasmTraining({ threads: 2 });
+await tf.setBackend('wasm');
+const out = { backend: tf.getBackend(), threads: wasmBackend.getThreadsCount() };
+const onWasm = gradOf();
+out.gradDiff = Math.max(...onWasm.map((v, i) => Math.abs(v - onCpu[i]) / Math.max(1, Math.abs(onCpu[i]))));
+const model = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: 'relu' }), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+const history = await model.fit(tf.randomNormal([8, 8, 8, 1], 0, 1, 'float32', 3), tf.oneHot(tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], 'int32'), 2), { epochs: 1, batchSize: 8, verbose: 0 });
+out.loss = history.history.loss[0];
+tf.disposeVariables();
+console.log(JSON.stringify(out));
+`;
+
+async function checkThreads(name, code, system) {
+  const file = path.join(project, `${name}.${system === 'esm' ? 'mjs' : 'cjs'}`);
+  fs.writeFileSync(file, code);
+  const tmp = fs.mkdtempSync(path.join(tmpRoot, 'child-tmp-'));
+  const r = await run(process.execPath, [file], { cwd: project, timeoutMs: 60_000, env: { ...childEnv, TMPDIR: tmp, TMP: tmp, TEMP: tmp } });
+  if (r.code !== 0) throw commandFailed(`node ${path.basename(file)}`, r);
+  const got = JSON.parse(r.stdout.trim().split('\n').pop());
+  const problems = [];
+  if (got.backend !== 'wasm' || got.threads !== 2) problems.push(`backend ${got.backend} with ${got.threads} threads, expected wasm with 2`);
+  if (!(got.gradDiff < 1e-4)) problems.push(`conv2d filter gradient on threaded wasm differs from cpu by ${got.gradDiff} (relative)`);
+  if (!Number.isFinite(got.loss)) problems.push(`fit loss is ${got.loss}`);
+  if (/tfjs-prune:/.test(r.stderr)) problems.push(`warned: ${r.stderr.trim()}`);
+  const left = fs.readdirSync(tmp);
+  if (left.length > 0) problems.push(`left files in its TMPDIR: ${left.join(', ')}`);
+  assert(problems.length === 0, problems.join('\n'));
+  return `2 threads; filter gradient = cpu's within ${got.gradDiff.toExponential(1)} (relative); fit loss ${got.loss.toFixed(4)}; exited on its own; TMPDIR empty`;
+}
+
+await check('threaded wasm, CommonJS: enableWasmTraining({ threads: 2 }), one fit step, exits on its own, no temp file', async () =>
+  checkThreads('threads-cjs', `const tf = require('@tensorflow/tfjs');\nconst wasmBackend = require('@tensorflow/tfjs-backend-wasm');\nconst wasm = require('tfjs-prune/wasm');\n(async () => {\n${THREADS_BODY}\n})().catch((e) => { console.error(e); process.exit(1); });\n`, 'cjs'),
+);
+await check('threaded wasm, ESM: enableWasmTraining({ threads: 2 }), one fit step, exits on its own, no temp file', async () =>
+  checkThreads('threads-esm', `import * as tf from '@tensorflow/tfjs';\nimport * as wasmBackend from '@tensorflow/tfjs-backend-wasm';\nimport * as wasm from 'tfjs-prune/wasm';\n${THREADS_BODY}`, 'esm'),
 );
 
 await check('tfjs-prune/node: saveModelDirectory + loadModelDirectory + fileCheckpointStore round trip (ESM)', async () => {

@@ -28,12 +28,6 @@ const SEED = 7;
 /** Adam's learning rate for the initial training (fine-tuning uses 5e-4). */
 const TRAIN_LEARNING_RATE = 3e-3;
 const TARGET_FLOPS = 0.5;
-/**
- * Taylor's FLOPs penalty (score minus lambda times the channel's share of the MACs): without it
- * the global ranking mostly cuts fc1, which is wide and cheap, and the accuracy bound stops the
- * run before the expensive conv2 is halved.
- */
-const FLOPS_PENALTY = 1;
 
 const pct = (value: number, digits = 1): string => `${(100 * value).toFixed(digits)}%`;
 const seconds = (since: number): number => (performance.now() - since) / 1000;
@@ -70,7 +64,7 @@ async function run(view: PageView): Promise<void> {
   const requested = parseBackendParam(query.get('backend'));
   const size: RunSize = parseSizeParam(query.get('size'));
   view.set('phase', 'starting the backend');
-  const { backend, detail } = await selectBrowserBackend(requested, new URL('tfjs-wasm/', location.href).href);
+  const { backend, detail, threads, threadedBuild } = await selectBrowserBackend(requested, new URL('tfjs-wasm/', location.href).href);
   view.set('backend', detail);
   view.log(`TF.js ${tf.version.tfjs}, backend: ${detail}`);
 
@@ -123,7 +117,7 @@ async function run(view: PageView): Promise<void> {
     const pruneStarted = performance.now();
     performance.mark('prune-start'); // the browser test reports the longest main-thread task between the marks
     const result = await pruneIteratively(model, { train: { x: xTrain, y: yTrain }, validation: { x: xVal, y: yVal } }, {
-      criterion: criteria.taylor({ flopsPenalty: FLOPS_PENALTY }),
+      criterion: criteria.taylor(), // ranked by score per MAC saved (the default ranking: 'cost')
       compile: { optimizer: () => tf.train.adam(5e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
       schedule: { channelsPerStep: { fraction: size.channelsPerStep }, minChannels: 4 },
       fineTune: { steps: size.fineTuneSteps, batchSize: size.batchSize, final: { steps: size.finalSteps } },
@@ -183,6 +177,10 @@ async function run(view: PageView): Promise<void> {
     view.done(`done: ${pct(flopsRatio)} of the FLOPs, validation accuracy ${pct(json.baseline.metrics.accuracy, 2)} -> ${pct(valAfter, 2)}`, {
       backend,
       backendDetail: detail,
+      crossOriginIsolated: String(self.crossOriginIsolated),
+      logicalCores: String(navigator.hardwareConcurrency),
+      wasmThreads: threads === undefined ? '' : String(threads),
+      wasmThreadedBuild: threadedBuild === undefined ? '' : String(threadedBuild),
       size: size.name,
       flopsRatio: flopsRatio.toFixed(4),
       paramsRatio: (json.final.params / json.baseline.params).toFixed(4),

@@ -7,7 +7,7 @@
  * automatic mode: it trains the example's CNN about 20 times slower than wasm on the same CPU.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'; // importing it registers 'wasm'
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'; // importing it registers 'wasm'
 import { enableWasmTraining } from '../../src/wasm';
 
 /** A backend the page can run on. */
@@ -16,8 +16,15 @@ export type BrowserBackend = 'webgl' | 'wasm' | 'cpu';
 /** What {@link selectBrowserBackend} chose, and a one-line description for the page. */
 export interface BrowserBackendChoice {
   backend: BrowserBackend;
-  /** E.g. `wasm (WebAssembly, SIMD, 1 thread, 11 training kernels from tfjs-prune/wasm; no WebGL)`. */
+  /**
+   * E.g. `wasm (WebAssembly, SIMD, threaded build: 2 threads of 4 logical cores, 11 training kernels
+   * from tfjs-prune/wasm; no WebGL)`.
+   */
   detail: string;
+  /** wasm only: threads of the backend's pool (`getThreadsCount()` of tfjs-backend-wasm). */
+  threads?: number;
+  /** wasm only: whether TF.js loaded its threaded build (the page must be cross-origin isolated). */
+  threadedBuild?: boolean;
 }
 
 const BACKENDS: readonly BrowserBackend[] = ['webgl', 'wasm', 'cpu'];
@@ -79,9 +86,21 @@ async function tryWasm(wasmDirectory: string, why: string): Promise<BrowserBacke
   if (!(await tf.setBackend('wasm'))) return null;
   await tf.ready();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'multithreaded' : '1 thread';
+  // TF.js loads its threaded build only on a cross-origin isolated page (COOP/COEP headers, see
+  // static-server.ts), and sizes the pool to half the logical cores, at most 8.
+  const threadedBuild = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
+  const threads = getThreadsCount();
+  const cores = navigator.hardwareConcurrency;
+  const build = threadedBuild
+    ? `threaded build: ${threads} thread${threads === 1 ? '' : 's'} of ${cores} logical cores`
+    : `single-threaded build (${self.crossOriginIsolated ? 'no threads in this browser' : 'the page is not cross-origin isolated'})`;
   const kernels = added.length + replaced.length;
-  return { backend: 'wasm', detail: `wasm (WebAssembly, ${simd ? 'SIMD' : 'no SIMD'}, ${threads}, ${kernels} training kernels from tfjs-prune/wasm${why})` };
+  return {
+    backend: 'wasm',
+    detail: `wasm (WebAssembly, ${simd ? 'SIMD' : 'no SIMD'}, ${build}, ${kernels} training kernels from tfjs-prune/wasm${why})`,
+    threads,
+    threadedBuild,
+  };
 }
 
 /**

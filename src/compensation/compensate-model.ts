@@ -191,15 +191,15 @@ async function refitLayer(
   }
   const refWeights = source.getWeights();
   const weights = target.getWeights();
-  const outputs = weights[view.kernelIndex].shape[weights[view.kernelIndex].rank - 1];
+  const kernelMatrix = view.matrix(weights[view.kernelIndex]);
+  const outputs = kernelMatrix.shape[1];
   const eq = new NormalEquations(columns, outputs, view.useBias);
   for (let b = 0; b < prIn.length; b++) {
     const pick = perExample < positions ? samplePositions(positions, perExample, random) : null;
     tf.tidy(() => {
       const xp = view.design(toTensor(prIn[b]), pick, view.depthwiseIndex >= 0 ? weights[view.depthwiseIndex] : undefined);
       const xr = refView.design(toTensor(refIn[b]), pick, refView.depthwiseIndex >= 0 ? refWeights[refView.depthwiseIndex] : undefined);
-      const k = refWeights[refView.kernelIndex];
-      let y = tf.matMul(xr, k.reshape([-1, k.shape[k.rank - 1]]));
+      let y = tf.matMul(xr, refView.matrix(refWeights[refView.kernelIndex]));
       if (refView.biasIndex >= 0) y = y.add(refWeights[refView.biasIndex]);
       // The layer may also have lost some of its own outputs: match the ones it keeps.
       if (keepOut !== null) y = tf.gather(y, tf.tensor1d(keepOut, 'int32'), 1);
@@ -209,7 +209,8 @@ async function refitLayer(
   }
   const n = eq.n;
   const w0 = new Float64Array(n * outputs);
-  w0.set(weights[view.kernelIndex].dataSync());
+  w0.set(kernelMatrix.dataSync());
+  kernelMatrix.dispose();
   if (view.useBias) w0.set(weights[view.biasIndex].dataSync(), columns * outputs);
   const total = eq.totalVariation() || 1;
   const errorBefore = eq.squaredError(w0) / total;
@@ -219,7 +220,7 @@ async function refitLayer(
   if (!(errorAfter <= errorBefore)) return { reason: `the refit did not lower the error (${errorBefore.toPrecision(3)} -> ${errorAfter.toPrecision(3)})` };
   const updated = weights.slice();
   const kernelShape = weights[view.kernelIndex].shape;
-  updated[view.kernelIndex] = tf.tensor(Float32Array.from(solution.w.subarray(0, columns * outputs)), kernelShape);
+  updated[view.kernelIndex] = view.kernel(Float32Array.from(solution.w.subarray(0, columns * outputs)), kernelShape);
   if (view.useBias) updated[view.biasIndex] = tf.tensor1d(Float32Array.from(solution.w.subarray(columns * outputs)));
   try {
     target.setWeights(updated);

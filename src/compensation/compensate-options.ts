@@ -3,7 +3,7 @@ import type { DataSource } from '../data/data-source';
 
 /**
  * How {@link prune} (and the loop's `compensate` option) repairs what a removal broke, before any
- * training and without labels: every layer that read removed channels (Dense, Conv1D/2D/3D,
+ * training and without labels: every layer that read removed channels (Dense, Conv1D/2D/3D, Conv2DTranspose,
  * SeparableConv2D's pointwise part, a Dense after Flatten) is refit in closed form so that its
  * pre-activation output matches the original model's on calibration samples (ridge least squares,
  * He et al. 2017, ThiNet), then the statistics of the BatchNormalization layers whose input

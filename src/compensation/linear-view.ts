@@ -11,7 +11,7 @@ import { weightShortName } from '../model/weight-short-name';
  * reshape of the kernel.
  */
 export interface LinearView {
-  readonly kind: 'dense' | 'conv' | 'separable';
+  readonly kind: 'dense' | 'conv' | 'separable' | 'transpose';
   /** Columns of a design row for an input of `inputWidth` channels. */
   columns(inputWidth: number): number;
   /** Output positions per example (1 for Dense on a 2D input; output height × width for a Conv2D). */
@@ -28,7 +28,14 @@ export interface LinearView {
   readonly biasIndex: number;
   /** Index of the depthwise kernel (SeparableConv2D only, else -1). */
   readonly depthwiseIndex: number;
+  /** The kernel as the `[columns, outputs]` matrix design rows multiply (a reshape, except for Conv2DTranspose). */
+  matrix(kernel: tf.Tensor): tf.Tensor2D;
+  /** The inverse of `matrix`: a kernel of `shape` from the design-order matrix (`[columns, outputs]` row-major). */
+  kernel(matrix: Float32Array, shape: readonly number[]): tf.Tensor;
 }
+
+const reshapeMatrix = (kernel: tf.Tensor): tf.Tensor2D => kernel.reshape([-1, kernel.shape[kernel.rank - 1]]);
+const reshapeKernel = (matrix: Float32Array, shape: readonly number[]): tf.Tensor => tf.tensor(matrix, shape.slice());
 
 type Padding = 'valid' | 'same' | 'causal';
 
@@ -42,17 +49,13 @@ const asList = (v: unknown, rank: number, fallback: number): number[] => {
 export function linearViewUnsupported(layer: tf.layers.Layer): string | null {
   const cls = layer.getClassName();
   const cfg = layerConfig(layer);
-  if (!['Dense', 'Conv1D', 'Conv2D', 'Conv3D', 'SeparableConv2D'].includes(cls)) {
-    return cls === 'Conv2DTranspose'
-      ? 'Conv2DTranspose is not refit yet (its BatchNormalization statistics are still corrected)'
-      : `${cls} has no closed-form refit`;
-  }
+  if (!['Dense', 'Conv1D', 'Conv2D', 'Conv3D', 'SeparableConv2D', 'Conv2DTranspose'].includes(cls)) return `${cls} has no closed-form refit`;
   if (cfg.dataFormat === 'channelsFirst') return 'channelsFirst data format is not supported by the refit';
   if (cfg.padding === 'causal') return "padding 'causal' is not supported by the refit";
   return null;
 }
 
-/** The linear view of a Dense, Conv1D/2D/3D or SeparableConv2D layer (see {@link linearViewUnsupported}). */
+/** The linear view of a Dense, Conv1D/2D/3D, SeparableConv2D or Conv2DTranspose layer (see {@link linearViewUnsupported}). */
 export function linearView(layer: tf.layers.Layer): LinearView {
   const cls = layer.getClassName();
   const cfg = layerConfig(layer);
@@ -75,8 +78,11 @@ export function linearView(layer: tf.layers.Layer): LinearView {
       kernelIndex: names.indexOf('kernel'),
       biasIndex,
       depthwiseIndex: -1,
+      matrix: reshapeMatrix,
+      kernel: reshapeKernel,
     };
   }
+  if (cls === 'Conv2DTranspose') return transposeView(cfg, useBias, names.indexOf('kernel'), biasIndex);
   const rank = cls === 'Conv1D' ? 1 : cls === 'Conv3D' ? 3 : 2;
   const separable = cls === 'SeparableConv2D';
   const kernel = asList(cfg.kernelSize, rank, 1);
@@ -112,6 +118,62 @@ export function linearView(layer: tf.layers.Layer): LinearView {
     kernelIndex,
     biasIndex,
     depthwiseIndex,
+    matrix: reshapeMatrix,
+    kernel: reshapeKernel,
+  };
+}
+
+/**
+ * A Conv2DTranspose as a plain convolution: its input with `stride - 1` zeros inserted between
+ * neighbours, padded so that a stride-1 `valid` convolution gives the layer's output size, read
+ * with the spatially flipped kernel (`[kh, kw, out, in]` becomes `[kh, kw, in, out]`).
+ */
+function transposeView(cfg: Record<string, unknown>, useBias: boolean, kernelIndex: number, biasIndex: number): LinearView {
+  const kernel = asList(cfg.kernelSize, 2, 1);
+  const strides = asList(cfg.strides, 2, 1);
+  const padding = (cfg.padding ?? 'valid') as 'valid' | 'same';
+  // Keras: 'same' gives size * stride; 'valid' gives size * stride + max(kernel - stride, 0).
+  const outSize = (size: number, d: number): number => (padding === 'same' ? size * strides[d] : size * strides[d] + Math.max(kernel[d] - strides[d], 0));
+  const window = kernel[0] * kernel[1];
+  return {
+    kind: 'transpose',
+    columns: (w) => window * w,
+    positions: (shape) => outSize(shape[1], 0) * outSize(shape[2], 1),
+    design: (x, pick) =>
+      tf.tidy(() => {
+        const [n, h, w, c] = x.shape;
+        const [sh, sw] = strides;
+        let up: tf.Tensor = x;
+        if (sh > 1 || sw > 1) {
+          // Zero insertion: [n, h, 1, w, 1, c] padded to [n, h, sh, w, sw, c], then cut to (h-1)sh+1 by (w-1)sw+1.
+          up = tf
+            .pad(x.reshape([n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
+            .reshape([n, h * sh, w * sw, c])
+            .slice([0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]);
+        }
+        const pads: Array<[number, number]> = [[0, 0]];
+        [h, w].forEach((size, d) => {
+          const out = outSize(size, d);
+          const forwardPad = Math.max((size - 1) * strides[d] + kernel[d] - out, 0);
+          const before = kernel[d] - 1 - Math.floor(forwardPad / 2);
+          const total = out + kernel[d] - 2 - (size - 1) * strides[d];
+          pads.push([before, total - before]);
+        });
+        pads.push([0, 0]);
+        const padded = tf.pad(up, pads);
+        const cols = patches(padded, kernel, [1, 1], [1, 1], 'valid');
+        const width = cols.shape[cols.rank - 1];
+        const flat = cols.reshape([n, -1, width]);
+        const picked = pick === null ? flat : tf.gather(flat, tf.tensor1d(pick, 'int32'), 1);
+        return picked.reshape([-1, width]) as tf.Tensor2D;
+      }),
+    useBias,
+    kernelIndex,
+    biasIndex,
+    depthwiseIndex: -1,
+    matrix: (k) => tf.tidy(() => tf.reverse(k, [0, 1]).transpose([0, 1, 3, 2]).reshape([-1, k.shape[2] as number]) as tf.Tensor2D),
+    kernel: (matrix, shape) =>
+      tf.tidy(() => tf.reverse(tf.tensor(matrix, [shape[0], shape[1], shape[3], shape[2]]).transpose([0, 1, 3, 2]), [0, 1])),
   };
 }
 

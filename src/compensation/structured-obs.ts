@@ -34,6 +34,8 @@ interface LayerState {
   blocks: Int32Array[];
   /** Output energy `tr(W' H W)`: errors are relative to it. */
   energy: number;
+  /** Columns not removed yet (the rows and columns of `Hinv` still non-zero). */
+  active: Int32Array;
 }
 
 /**
@@ -82,15 +84,18 @@ export function structuredObs(layers: readonly ObsLayer[], channels: number, opt
 
 function prepare(layer: ObsLayer, channels: number, damping: number): LayerState | null {
   const { size: n, outputs: m, gram, weights: w } = layer;
+  // tr(W' H W), row by row of H W (contiguous inner loops).
   let energy = 0;
-  for (let o = 0; o < m; o++) {
-    for (let i = 0; i < n; i++) {
-      const wi = w[i * m + o];
-      if (wi === 0) continue;
-      let s = 0;
-      for (let j = 0; j < n; j++) s += gram[i * n + j] * w[j * m + o];
-      energy += wi * s;
+  const hw = new Float64Array(m);
+  for (let i = 0; i < n; i++) {
+    hw.fill(0);
+    for (let j = 0; j < n; j++) {
+      const h = gram[i * n + j];
+      if (h === 0) continue;
+      const row = j * m;
+      for (let o = 0; o < m; o++) hw[o] += h * w[row + o];
     }
+    for (let o = 0; o < m; o++) energy += w[i * m + o] * hw[o];
   }
   if (!(energy > 0)) return null;
   const blockLists: number[][] = Array.from({ length: channels }, () => []);
@@ -105,7 +110,7 @@ function prepare(layer: ObsLayer, channels: number, damping: number): LayerState
     for (let i = 0; i < columns; i++) a[i * n + i] += lambda;
     const l = cholesky(a, n);
     if (l === null) continue;
-    return { n, m, hinv: choleskyInverse(l, n), w: Float64Array.from(w), blocks: blockLists.map((b) => Int32Array.from(b)), energy };
+    return { n, m, hinv: choleskyInverse(l, n), w: Float64Array.from(w), blocks: blockLists.map((b) => Int32Array.from(b)), energy, active: Int32Array.from({ length: n }, (_, i) => i) };
   }
   return null;
 }
@@ -137,6 +142,9 @@ function remove(s: LayerState, cols: Int32Array): void {
   const b = cols.length;
   if (b === 0) return;
   const { n, m, hinv, w } = s;
+  const gone = new Set(cols);
+  const active = s.active.filter((i) => !gone.has(i));
+  s.active = active;
   const a = new Float64Array(b * b);
   for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) a[i * b + j] = hinv[cols[i] * n + cols[j]];
   const l = cholesky(a, b);
@@ -161,13 +169,16 @@ function remove(s: LayerState, cols: Int32Array): void {
       t[k * m + o] = sum;
     }
   }
-  for (let i = 0; i < n; i++) {
+  // Only the columns still there change; the removed ones are zeroed below.
+  for (let p = 0; p < active.length; p++) {
+    const i = active[p];
     for (let o = 0; o < m; o++) {
       let sum = 0;
       for (let k = 0; k < b; k++) sum += u[i * b + k] * t[k * m + o];
       w[i * m + o] -= sum;
     }
-    for (let j = i; j < n; j++) {
+    for (let q = p; q < active.length; q++) {
+      const j = active[q];
       let sum = 0;
       for (let k = 0; k < b; k++) sum += v[i * b + k] * u[j * b + k];
       hinv[i * n + j] -= sum;

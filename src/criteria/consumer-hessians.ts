@@ -9,7 +9,7 @@ import { channelIndex } from './channel-index';
 
 /**
  * What the scoring need `'hessians'` gives a criterion for every layer that reads a group's
- * channels through weights (a Dense, Conv1D/2D/3D or SeparableConv2D consumer): the layer's
+ * channels through weights (a Dense, Conv1D/2D/3D, Conv2DTranspose or SeparableConv2D consumer): the layer's
  * input seen as design rows (`X`: the input vector of a Dense, the flattened receptive field of
  * one output position of a convolution) and its weights, so that the loss of removing input
  * columns, with the other columns refit, can be computed in closed form (Optimal Brain Surgeon,
@@ -58,8 +58,11 @@ export interface ConsumerHessian {
 
 /** Layers wider than this keep the diagonal of their Gram matrix only (a full one is 32 MB at 2,048). */
 export const MAX_GRAM_COLUMNS = 2048;
-/** Design rows sampled per scoring batch and layer, at most. */
-const ROWS_PER_BATCH = 4096;
+/**
+ * Design rows sampled per scoring batch and layer: as many as the layer has columns (at least 256,
+ * at most 4,096), so 8 batches give at least 8 rows per unknown and the Gram costs O(columns³).
+ */
+const rowsPerBatch = (columns: number): number => Math.min(4096, Math.max(256, columns));
 
 interface Target {
   nodeIndex: number;
@@ -121,7 +124,7 @@ export class HessianAccumulator {
       else t.diagonal = new Float64Array(t.size);
     }
     const total = t.view.positions(x.shape);
-    const perExample = Math.max(1, Math.min(total, Math.ceil(ROWS_PER_BATCH / x.shape[0])));
+    const perExample = Math.max(1, Math.min(total, Math.ceil(rowsPerBatch(columns) / x.shape[0])));
     const pick = perExample < total ? samplePositions(total, perExample, this.random) : null;
     tf.tidy(() => {
       const design = t.view.design(x, pick);
@@ -142,8 +145,10 @@ export class HessianAccumulator {
     for (const t of this.targets.values()) {
       if (t.rows === 0) continue;
       const weights = t.layer.getWeights();
-      const kernel = weights[t.view.kernelIndex].dataSync();
-      const outputs = weights[t.view.kernelIndex].shape[weights[t.view.kernelIndex].rank - 1];
+      const matrix = t.view.matrix(weights[t.view.kernelIndex]);
+      const kernel = matrix.dataSync();
+      const outputs = matrix.shape[1];
+      matrix.dispose();
       const w = new Float64Array(t.size * outputs);
       w.set(kernel);
       if (t.view.useBias) w.set(weights[t.view.biasIndex].dataSync(), (t.size - 1) * outputs);

@@ -188,7 +188,7 @@ export interface CriterionInput {
   readonly stats: Readonly<Record<string, ChannelStats>> | null;
   /**
    * `'hessians'`: per group id, one entry per layer that reads the group's channels through
-   * weights (Dense, Conv1D/2D/3D, SeparableConv2D; not shared layers); `null` without the need.
+   * weights (Dense, Conv1D/2D/3D, Conv2DTranspose, SeparableConv2D; not shared layers); `null` without the need.
    */
   readonly hessians: Readonly<Record<string, readonly ConsumerHessian[]>> | null;
   /** Mean loss per example on the scoring data with nothing removed; `null` without `'evaluations'`. */

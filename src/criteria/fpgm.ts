@@ -22,7 +22,7 @@ export function fpgm(options?: CriterionOptions): Criterion {
       const rows = tf.tensor2d(p.kernel, [n, p.fanIn]);
       const sq = rows.square().sum(1);
       // |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, clipped at 0 against rounding.
-      const d2 = sq.reshape([n, 1]).add(sq.reshape([1, n])).sub(rows.matMul(rows, false, true).mul(2)).relu().mul(tf.scalar(1).sub(tf.eye(n)));
+      const d2 = sq.reshape([n, 1]).add(sq.reshape([1, n])).sub(rows.matMul(rows.transpose()).mul(2)).relu().mul(tf.scalar(1).sub(tf.eye(n)));
       return d2.sqrt().sum(1);
     });
     try {

@@ -32,8 +32,8 @@ const GREEDY_SHARE = 0.5;
  * output energy and summed over the layers reading a group, so scores compare across groups
  * (normalisation `'none'` by default). Needs scoring data without labels and no gradient: the
  * label-free default of the loop. Layers wider than 2,048 columns are seen through the diagonal
- * of `X'X` only; a group read by no weighted layer (only by a Conv2DTranspose or the model's
- * output) is ranked by its channels' share of activation energy.
+ * of `X'X` only; a group read by no weighted layer (only by a shared layer, a causal
+ * convolution or the model's output) is ranked by its channels' share of activation energy.
  *
  * @example
  * ```ts

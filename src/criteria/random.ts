@@ -45,8 +45,9 @@ function fingerprint(producers: readonly ProducerWeights[]): string {
  * same model and seed always give the same scores, a group's scores do not depend on which other
  * groups are scored, and each step of a pruning loop (a new, fine-tuned model) draws afresh, as a
  * random baseline must (with fixed draws, a group whose first draws happen to be low would lose
- * channels at every step). Needs no data. Not normalised by default (`normalize: 'none'`), so a
- * global ranking removes about the same fraction of every group.
+ * channels at every step). Needs no data. Not normalised by default (`normalize: 'none'`), so
+ * `ranking: 'global'` removes about the same fraction of every group (the default `'cost'` ranking
+ * divides each draw by the channel's cost share, so the dear groups lose more).
  *
  * @example
  * ```ts

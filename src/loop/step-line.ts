@@ -12,9 +12,11 @@ export function stepLine(r: StepRecord, baseline: Measurement): string {
     .map((k) => `${k} ${num(r.metricsBeforeFineTune[k])} -> ${num(r.metricsAfterFineTune[k])}`)
     .join(', ');
   const latency = r.latencyMs !== undefined && baseline.latencyMs !== undefined ? `, latency ${pct(r.latencyMs, baseline.latencyMs)}` : '';
-  const secs = r.seconds.scoring + r.seconds.surgery + r.seconds.fineTune + r.seconds.evaluation;
+  const compensation = r.seconds.compensation ?? 0;
+  const secs = r.seconds.scoring + r.seconds.surgery + compensation + r.seconds.fineTune + r.seconds.evaluation;
+  const refit = r.compensation ? ` (compensation ${compensation.toFixed(1)} s: ${r.compensation.layers.length} layer(s) refit)` : '';
   return (
     `[tfjs-prune] step ${r.step}: removed ${removed || 'nothing'} | channels ${widths} | FLOPs ${pct(r.flops, baseline.flops)}, params ${pct(r.params, baseline.params)}${latency}` +
-    `${metrics ? ` | ${metrics}` : ''} | ${secs.toFixed(1)} s`
+    `${metrics ? ` | ${metrics}` : ''} | ${secs.toFixed(1)} s${refit}`
   );
 }

@@ -153,7 +153,8 @@ function stepsTable(json: PruneReportJSON, o: ResolvedOptions): string[] {
   const withLatency = json.steps.some((s) => s.latencyMs !== undefined);
   const header = ['step', 'channels removed', 'parameters', 'FLOPs (% of original)'];
   if (withLatency) header.push('latency (ms)');
-  header.push(...o.metrics.map(cell), 'scoring (s)', 'surgery (s)', 'fine-tune (s)');
+  const withCompensation = json.steps.some((s) => s.seconds.compensation !== undefined);
+  header.push(...o.metrics.map(cell), 'scoring (s)', 'surgery (s)', ...(withCompensation ? ['compensation (s)'] : []), 'fine-tune (s)');
   const rolledBackTo = json.rolledBackTo?.step;
   const rows = json.steps.map((s) => {
     const removed = Object.values(s.removedPerGroup).reduce((a, b) => a + b, 0);
@@ -163,7 +164,7 @@ function stepsTable(json: PruneReportJSON, o: ResolvedOptions): string[] {
     for (const name of o.metrics) {
       cells.push(`${formatMetric(s.metricsBeforeFineTune[name])} → ${formatMetric(s.metricsAfterFineTune[name])}`);
     }
-    cells.push(formatSeconds(s.seconds.scoring), formatSeconds(s.seconds.surgery), formatSeconds(s.seconds.fineTune));
+    cells.push(formatSeconds(s.seconds.scoring), formatSeconds(s.seconds.surgery), ...(withCompensation ? [formatSeconds(s.seconds.compensation ?? 0)] : []), formatSeconds(s.seconds.fineTune));
     return cells;
   });
   const lines = table(header, header.map((_, i) => (i === 0 ? 'l' : 'r')), rows, o.maxRows);

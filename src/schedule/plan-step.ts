@@ -18,6 +18,15 @@ export function groupFloor(originalSize: number, currentSize: number, schedule: 
   return Math.min(floor, currentSize);
 }
 
+/**
+ * A channel's ranking key under `ranking: 'cost'`: its score per unit of cost saved. A channel
+ * that saves nothing goes last (or first, with a score <= 0: it costs nothing to lose).
+ */
+export function perCost(score: number, cost: number | undefined): number {
+  if (cost === undefined || !(cost > 0)) return score > 0 ? Infinity : -Infinity;
+  return score / cost;
+}
+
 /** Channel order by score, lowest first; ties by channel index (deterministic, one channel at a time). */
 function ascending(scores: Float32Array): number[] {
   return Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b] || a - b);
@@ -35,18 +44,25 @@ export function planStep(
   scores: GroupScores,
   originalSizes: Readonly<Record<string, number>>,
   schedule: ResolvedSchedule,
+  options: {
+    /** Remove exactly this many channels (at most what the floors allow) instead of the schedule's count. */
+    count?: number;
+    /** Per-channel cost shares, per group id: with `ranking: 'cost'`, channels are ranked by score / cost. */
+    costs?: GroupScores;
+  } = {},
 ): Removals {
   const candidates: Candidate[] = groups
     .filter((g) => g.prunable && scores[g.id] !== undefined && !schedule.exclude(g))
     .map((g) => ({ group: g, scores: scores[g.id], floor: groupFloor(originalSizes[g.id] ?? g.size, g.size, schedule) }));
   const remaining = candidates.reduce((n, c) => n + c.group.size, 0);
-  const target = 'count' in schedule.channelsPerStep ? schedule.channelsPerStep.count : Math.max(1, Math.round(schedule.channelsPerStep.fraction * remaining));
+  const target = options.count ?? ('count' in schedule.channelsPerStep ? schedule.channelsPerStep.count : Math.max(1, Math.round(schedule.channelsPerStep.fraction * remaining)));
 
   const chosen = new Map<string, number[]>();
-  if (schedule.ranking === 'global') {
-    const all: Array<{ c: Candidate; channel: number; order: number }> = [];
-    candidates.forEach((c, order) => c.scores.forEach((_, channel) => all.push({ c, channel, order })));
-    all.sort((a, b) => a.c.scores[a.channel] - b.c.scores[b.channel] || a.order - b.order || a.channel - b.channel);
+  if (schedule.ranking === 'global' || schedule.ranking === 'cost') {
+    const all: Array<{ c: Candidate; channel: number; order: number; key: number }> = [];
+    const byCost = schedule.ranking === 'cost' && options.costs !== undefined;
+    candidates.forEach((c, order) => c.scores.forEach((score, channel) => all.push({ c, channel, order, key: byCost ? perCost(score, options.costs![c.group.id]?.[channel]) : score })));
+    all.sort((a, b) => a.key - b.key || a.order - b.order || a.channel - b.channel);
     let taken = 0;
     for (const { c, channel } of all) {
       if (taken >= target) break;

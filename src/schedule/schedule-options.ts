@@ -6,7 +6,7 @@ import { PruneError } from '../errors';
  *
  * @example
  * ```ts
- * const schedule: ScheduleOptions = { channelsPerStep: { fraction: 0.05 }, ranking: 'global', minChannels: 4, maxRatio: 0.8, roundTo: 4 };
+ * const schedule: ScheduleOptions = { channelsPerStep: { fraction: 0.05 }, ranking: 'cost', minChannels: 4, maxRatio: 0.8, roundTo: 4 };
  * ```
  */
 export interface ScheduleOptions {
@@ -17,11 +17,16 @@ export interface ScheduleOptions {
    */
   channelsPerStep?: number | { fraction: number };
   /**
-   * `'global'`: one ranking of all channels of all groups by score (normalised per group, as the
-   * criterion says), so important layers lose less; `'perLayer'`: every group loses the same
-   * fraction (its own lowest-scoring channels). Default: `'global'`.
+   * `'cost'`: one ranking of all channels of all groups by score (normalised per group, as the
+   * criterion says) per unit of cost saved: the exact share of the objective's cost (FLOPs; params
+   * for `'params'` and `'size'`; FLOPs, its proxy, for `'latency'`) that removing the channel saves
+   * in the current model, recomputed every step as groups shrink. Cheap channels must score that
+   * much lower to go. `'global'`: the same single ranking by score alone, whatever a channel
+   * costs; `'perLayer'`: every group loses the same fraction (its own lowest-scoring channels).
+   * Default: `'cost'`, or `'global'` when the criterion has a `flopsPenalty` (which already
+   * charges the cost).
    */
-  ranking?: 'global' | 'perLayer';
+  ranking?: 'cost' | 'global' | 'perLayer';
   /** No group is pruned below this many channels. Default: 1. */
   minChannels?: number;
   /**
@@ -45,7 +50,9 @@ export interface ScheduleOptions {
 /** Schedule options with defaults filled in and checked. */
 export interface ResolvedSchedule {
   channelsPerStep: { fraction: number } | { count: number };
-  ranking: 'global' | 'perLayer';
+  ranking: 'cost' | 'global' | 'perLayer';
+  /** Whether `ranking` was given (else `'cost'` is the default, which yields to a criterion's `flopsPenalty`). */
+  rankingGiven: boolean;
   minChannels: number;
   maxRatio: number;
   roundTo: number;
@@ -74,8 +81,8 @@ export function resolveSchedule(options: ScheduleOptions | undefined): ResolvedS
     if (typeof f !== 'number' || !(f > 0 && f < 1)) fail(`channelsPerStep.fraction must be a number in (0, 1), e.g. { fraction: 0.05 }; got ${JSON.stringify(per)}.`);
     channelsPerStep = { fraction: f as number };
   }
-  const ranking = o.ranking ?? 'global';
-  if (ranking !== 'global' && ranking !== 'perLayer') fail(`ranking must be 'global' or 'perLayer'; got ${JSON.stringify(ranking)}.`);
+  const ranking = o.ranking ?? 'cost';
+  if (ranking !== 'cost' && ranking !== 'global' && ranking !== 'perLayer') fail(`ranking must be 'cost', 'global' or 'perLayer'; got ${JSON.stringify(ranking)}.`);
   const minChannels = o.minChannels ?? 1;
   if (!Number.isInteger(minChannels) || minChannels < 1) fail(`minChannels must be an integer >= 1; got ${String(minChannels)}.`);
   const maxRatio = o.maxRatio ?? 1;
@@ -89,5 +96,5 @@ export function resolveSchedule(options: ScheduleOptions | undefined): ResolvedS
     if ([...names].some((n) => typeof n !== 'string')) fail('exclude must be an array of layer names or a predicate (group) => boolean.');
     exclude = (g) => g.members.some((m) => m.role === 'producer' && names.has(m.layer));
   } else if (o.exclude !== undefined) fail(`exclude must be an array of layer names or a predicate; got ${typeof o.exclude}.`);
-  return { channelsPerStep, ranking, minChannels, maxRatio, roundTo, exclude };
+  return { channelsPerStep, ranking, rankingGiven: o.ranking !== undefined, minChannels, maxRatio, roundTo, exclude };
 }

@@ -1,4 +1,5 @@
 import { assertPolicies, childDecisions, combinedName, combinedParts } from './combine';
+import type { Measurement } from '../report/measurement';
 import type { LoopState, StopDecision, StopPolicy } from './stop-policy';
 
 /**
@@ -34,6 +35,10 @@ export function allOf(...policies: StopPolicy[]): StopPolicy {
   return Object.freeze({
     name: combinedName('allOf', children),
     ...combinedParts(children),
+    // Landing needs every child's stop to be a cost target (a metric bound cannot be predicted).
+    ...(children.every((c) => c.meetsTarget !== undefined)
+      ? { meetsTarget: (cost: { flops: number; params: number }, baseline: Measurement): boolean => children.every((c) => c.meetsTarget!(cost, baseline)) }
+      : {}),
     check(state: LoopState): StopDecision {
       const decisions = childDecisions('allOf', children, state);
       const rollback = decisions.find((d) => d.stop && d.rollback === true);

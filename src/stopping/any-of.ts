@@ -1,4 +1,5 @@
 import { assertPolicies, childDecisions, combinedName, combinedParts } from './combine';
+import type { Measurement } from '../report/measurement';
 import type { LoopState, StopDecision, StopPolicy } from './stop-policy';
 
 /**
@@ -32,6 +33,10 @@ export function anyOf(...policies: StopPolicy[]): StopPolicy {
   return Object.freeze({
     name: combinedName('anyOf', children),
     ...combinedParts(children),
+    // A step lands on the first cost target it would cross: any child's target met is enough.
+    ...(children.some((c) => c.meetsTarget !== undefined)
+      ? { meetsTarget: (cost: { flops: number; params: number }, baseline: Measurement): boolean => children.some((c) => c.meetsTarget?.(cost, baseline) === true) }
+      : {}),
     check(state: LoopState): StopDecision {
       const decisions = childDecisions('anyOf', children, state);
       return decisions.find((d) => d.stop && d.rollback === true) ?? decisions.find((d) => d.stop) ?? { stop: false };

@@ -21,7 +21,7 @@ function policyProblem(factory: Combinator, p: unknown): string | undefined {
   const o = p as Record<string, unknown>;
   if (typeof o.name !== 'string' || o.name.length === 0) return `its name is ${describeValue(o.name)}, not a non-empty string`;
   if (typeof o.check !== 'function') return `its check is ${describeValue(o.check)}, not a function`;
-  for (const key of ['validate', 'bound'] as const) {
+  for (const key of ['validate', 'bound', 'meetsTarget'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'function') return `its ${key} is ${describeValue(o[key])}, not a function`;
   }
   if (o.requires !== undefined) {

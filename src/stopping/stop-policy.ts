@@ -122,4 +122,11 @@ export interface StopPolicy {
    * direction for this run (as `LoopState.metrics`).
    */
   bound?(measurement: Measurement, baseline: Measurement, metrics: Record<string, MetricDirection>): boolean;
+  /**
+   * Whether a model of these counts (FLOPs and parameters, as `countFlops`/`countParams`) would
+   * meet this policy's cost target; absent when the policy has no FLOPs or parameter target. The
+   * loop uses it to shrink the step that would cross the target to only what is needed to reach
+   * it (`targetFlops`, `targetParams`, and `anyOf`/`allOf` of them provide it).
+   */
+  meetsTarget?(cost: { flops: number; params: number }, baseline: Measurement): boolean;
 }

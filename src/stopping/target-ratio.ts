@@ -106,6 +106,9 @@ export function targetPolicy(q: TargetQuantity, ratio: number): StopPolicy {
       }
       baselineValue(q, name, context?.baseline);
     },
+    ...(q.key === 'flops' || q.key === 'params'
+      ? { meetsTarget: (cost: { flops: number; params: number }, baseline: Measurement): boolean => cost[q.key as 'flops' | 'params'] / baselineValue(q, name, baseline) <= ratio }
+      : {}),
     check(state: LoopState): StopDecision {
       const base = baselineValue(q, name, state?.baseline);
       const now = currentValue(q, name, state.current);

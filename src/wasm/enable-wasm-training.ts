@@ -12,12 +12,14 @@ import { conv2DBackpropInputWasm } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise-conv2d-native-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise-conv2d-native-backprop-input';
 import { fastBatchNorm } from './fast-batch-norm';
+import { fastReduce } from './fast-reduce';
 import { fastSlice } from './fast-slice';
 import { fastTile } from './fast-tile';
 import { maxPoolGradWasm } from './max-pool-grad';
 import { isReplacingKernelConfig, type ReplacingKernelConfig } from './replacing-kernel-config';
 import { tolerateReshapedBias } from './tolerate-reshaped-bias';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
+import { applyWasmThreads, planWasmThreads, type WasmThreadsPlan } from './wasm-threads';
 
 /**
  * Options of {@link enableWasmTraining}.
@@ -35,6 +37,19 @@ export interface EnableWasmTrainingOptions {
    * the wasm backend's kernel if an earlier call replaced it. Default: `true`.
    */
   fastConv2DBackpropInput?: boolean;
+  /**
+   * Threads for the wasm backend in Node (TF.js itself never starts its threaded build there):
+   * `true` for every core Node reports (`os.availableParallelism()`, at most 8), an integer from
+   * 1 to 8, or `false`/`1` for the single-threaded build. Takes effect when the backend starts,
+   * so call `enableWasmTraining` before `tf.setBackend('wasm')`/`tf.ready()`. If the threaded
+   * build cannot start (an old Node without `process.getBuiltinModule`, a worker that fails), the
+   * backend starts single-threaded and one `console.warn` says why. The pthread workers never keep
+   * the process alive and end with the backend (`tf.removeBackend('wasm')`). In a browser this
+   * option does nothing: TF.js starts its threaded build by itself when the page is
+   * cross-origin isolated (COOP/COEP headers). Default: the thread setting is left as it is
+   * (single-threaded in Node unless an earlier call asked for threads).
+   */
+  threads?: boolean | number;
 }
 
 /**
@@ -81,7 +96,9 @@ const standIn =
  * allocation shape instead of the tensor's shape; MaxPoolGrad drops the gradient of windows
  * whose maximum is not positive; Tile is slow enough to dominate BatchNormalization training;
  * Slice copies its whole input each time (batched predict becomes quadratic); FusedBatchNorm is a
- * scalar loop with a division per element (half of a MobileNetV2's inference time).
+ * scalar loop with a division per element (half of a MobileNetV2's inference time); Sum and Mean
+ * over leading axes (BatchNormalization statistics, bias gradients) transpose their whole input
+ * first (a fifth of a conv net's training step).
  */
 const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
   ['FusedConv2D', tolerateReshapedBias],
@@ -91,6 +108,8 @@ const ALWAYS_REPLACED: ReadonlyArray<[string, Replacement]> = [
   ['Tile', fastTile],
   ['Slice', fastSlice],
   ['FusedBatchNorm', fastBatchNorm],
+  ['Sum', fastReduce],
+  ['Mean', fastReduce],
 ];
 
 function replaceKernel(config: ReplacingKernelConfig): void {
@@ -98,7 +117,7 @@ function replaceKernel(config: ReplacingKernelConfig): void {
   registerKernel(config);
 }
 
-function validate(options: EnableWasmTrainingOptions): boolean {
+function validate(options: EnableWasmTrainingOptions): { fast: boolean; threads: WasmThreadsPlan } {
   if (options === null || typeof options !== 'object') {
     throw new PruneError(
       'INVALID_OPTION',
@@ -122,7 +141,7 @@ function validate(options: EnableWasmTrainingOptions): boolean {
         "before this call: `import '@tensorflow/tfjs-backend-wasm';`.",
     );
   }
-  return fast;
+  return { fast, threads: planWasmThreads(options.threads) };
 }
 
 /**
@@ -138,19 +157,26 @@ function validate(options: EnableWasmTrainingOptions): boolean {
  *   not positive, its slow `Tile`, which dominates BatchNormalization training, and its `Slice`,
  *   which copies the whole input per call (so batched `predict` is quadratic in the samples),
  *   and its `FusedBatchNorm` (a scalar loop with a division per element) with a vectorized
- *   `x * s + t` on per-channel `s`, `t`, same results to float32 rounding;
+ *   `x * s + t` on per-channel `s`, `t`, same results to float32 rounding, and its `Sum` and
+ *   `Mean` over leading axes (BatchNormalization statistics and gradients, bias gradients), which
+ *   transpose their whole input first, with a row-by-row sum without transpose;
  * - wraps `FusedConv2D`, `FusedDepthwiseConv2D` and `_FusedMatMul` so they accept a bias made by
  *   `tf.gather` or a reshape (as pruned layers' biases are), which wasm 4.22 wrongly rejects
  *   ("only supports rank-1 bias but got rank 4").
  *
+ * - with `threads`, starts the wasm backend's threaded build in Node (see
+ *   {@link EnableWasmTrainingOptions.threads}); `tf.wasm.getThreadsCount()` of
+ *   `@tensorflow/tfjs-backend-wasm` tells how many threads it got once started.
+ *
  * Import `@tensorflow/tfjs-backend-wasm` first. The call is synchronous and idempotent and may
- * come before or after `tf.setBackend('wasm')`. Kernel registration is global in TF.js: it
+ * come before or after `tf.setBackend('wasm')` (with `threads`, before it). Kernel registration is global in TF.js: it
  * affects everything running on the wasm backend in this JS realm, and nothing else.
  *
  * @param options See {@link EnableWasmTrainingOptions}.
  * @returns The kernel names tfjs-prune now provides or serves on wasm.
  * @throws PruneError `BACKEND_UNAVAILABLE` when the wasm backend is not registered;
- *   `INVALID_OPTION` for a malformed option.
+ *   `INVALID_OPTION` for a malformed option, or for a `threads` count other than the one the
+ *   wasm backend already started with.
  *
  * @example
  * ```ts
@@ -162,9 +188,19 @@ function validate(options: EnableWasmTrainingOptions): boolean {
  * await tf.setBackend('wasm');
  * await model.fit(xTrain, yTrain, { epochs: 1 }); // conv layers now train on wasm
  * ```
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { enableWasmTraining } from 'tfjs-prune/wasm';
+ *
+ * enableWasmTraining({ threads: true }); // Node: one thread per core, up to 8
+ * await tf.setBackend('wasm');
+ * ```
  */
 export function enableWasmTraining(options: EnableWasmTrainingOptions = {}): WasmTrainingKernels {
-  const fast = validate(options);
+  const { fast, threads } = validate(options);
   const added: string[] = [];
   const replaced: string[] = [];
 
@@ -195,5 +231,6 @@ export function enableWasmTraining(options: EnableWasmTrainingOptions = {}): Was
     if (original !== undefined) registerKernel(original);
   }
   if (fast) replaced.push(Conv2DBackpropInput);
+  applyWasmThreads(threads);
   return { added, replaced };
 }

@@ -22,6 +22,7 @@ export {
 export { maxPoolGradWasm, maxPoolGradWasmConfig } from './max-pool-grad';
 export { unsortedSegmentSumWasm, unsortedSegmentSumWasmConfig } from './unsorted-segment-sum';
 export { fastBatchNorm } from './fast-batch-norm';
+export { fastReduce } from './fast-reduce';
 export { fastSlice } from './fast-slice';
 export { fastTile } from './fast-tile';
 export { tolerateReshapedBias } from './tolerate-reshaped-bias';

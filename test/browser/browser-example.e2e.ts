@@ -129,6 +129,14 @@ function check(run: PageRun, expectedBackend: string | null): string[] {
   const num = (key: string): number => Number(r[key]);
   if (!['webgl', 'wasm', 'cpu'].includes(r.backend)) failures.push(`data-backend is "${r.backend}"`);
   if (expectedBackend !== null && r.backend !== expectedBackend) failures.push(`backend ${r.backend}, expected ${expectedBackend} (${run.query})`);
+  // The example's server sends COOP/COEP, so wasm must load TF.js's threaded build, whose pool is
+  // half the logical cores (at least 1, at most 8).
+  if (r.crossOriginIsolated !== 'true') failures.push(`the page is not cross-origin isolated (crossOriginIsolated = ${r.crossOriginIsolated}): COOP/COEP headers missing?`);
+  if (r.backend === 'wasm') {
+    const expectedThreads = Math.min(8, Math.max(1, Math.floor(num('logicalCores') / 2)));
+    if (r.wasmThreadedBuild !== 'true') failures.push('wasm did not load its threaded build on a cross-origin isolated page');
+    if (num('wasmThreads') !== expectedThreads) failures.push(`wasm reports ${r.wasmThreads} threads, expected ${expectedThreads} (${r.logicalCores} logical cores)`);
+  }
   if (!(num('flopsRatio') <= num('targetFlops') + 1e-9)) failures.push(`FLOPs ratio ${r.flopsRatio} is above the target ${r.targetFlops} (stopped by ${r.stoppedBy})`);
   const floor = MIN_ACCURACY_BEFORE[r.size] ?? 0;
   if (!(num('accuracyBefore') >= floor)) failures.push(`validation accuracy before pruning ${r.accuracyBefore} < ${floor} (${r.size} run): training went wrong`);
@@ -193,6 +201,7 @@ async function main(): Promise<number> {
     const r = run.result;
     console.log(`\n${run.name} run (${run.query || 'no query'}${r.size === undefined ? '' : `, ${r.size} size`}): ${failures.length === 0 ? 'PASS' : 'FAIL'} in ${run.wallSeconds.toFixed(1)} s`);
     console.log(`  backend ${r.backend ?? '?'}: ${r.backendDetail ?? ''}`);
+    console.log(`  cross-origin isolated: ${r.crossOriginIsolated ?? '?'}${r.backend === 'wasm' ? `, wasm threads: ${r.wasmThreads} (${r.logicalCores} logical cores)` : ''}`);
     if (r.status === 'done') {
       console.log(`  FLOPs ${(100 * Number(r.flopsRatio)).toFixed(1)}%, params ${(100 * Number(r.paramsRatio)).toFixed(1)}% after ${r.steps} steps (stopped by ${r.stoppedBy})`);
       console.log(`  validation accuracy ${r.accuracyBefore} -> ${r.accuracyAfter}, test ${r.testAccuracyBefore} -> ${r.testAccuracyAfter}`);

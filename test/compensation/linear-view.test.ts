@@ -34,6 +34,11 @@ describe('linearView: design rows times the reshaped kernel equal the layer', ()
     ['Conv2D dilated', () => tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2, padding: 'same' }), [1, 8, 8, 2]],
     ['Conv3D', () => tf.layers.conv3d({ filters: 2, kernelSize: 2, padding: 'valid' }), [1, 4, 4, 4, 2]],
     ['SeparableConv2D', () => tf.layers.separableConv2d({ filters: 3, kernelSize: 3, depthMultiplier: 2, padding: 'same' }), [2, 5, 5, 3]],
+    ['Conv2DTranspose valid stride 1', () => tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, padding: 'valid' }), [2, 4, 5, 2]],
+    ['Conv2DTranspose same stride 2', () => tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, padding: 'same' }), [2, 4, 3, 2]],
+    ['Conv2DTranspose valid stride 2, kernel 2x3', () => tf.layers.conv2dTranspose({ filters: 2, kernelSize: [2, 3], strides: 2, padding: 'valid' }), [1, 3, 4, 3]],
+    ['Conv2DTranspose same stride 2, kernel 4', () => tf.layers.conv2dTranspose({ filters: 2, kernelSize: 4, strides: 2, padding: 'same' }), [1, 3, 3, 2]],
+    ['Conv2DTranspose valid stride 3, kernel 2', () => tf.layers.conv2dTranspose({ filters: 2, kernelSize: 2, strides: 3, padding: 'valid' }), [1, 3, 2, 2]],
   ];
   it.each(cases)('%s', (_, make, shape) => {
     const before = tf.memory().numTensors;
@@ -53,7 +58,11 @@ describe('linearView: design rows times the reshaped kernel equal the layer', ()
       const want = preActivation(layer, x);
       const w = layer.getWeights();
       const kernel = w[view.kernelIndex];
-      const k2 = kernel.reshape([-1, kernel.shape[kernel.rank - 1]]);
+      const k2 = view.matrix(kernel);
+      // kernel() inverts matrix().
+      const back = view.kernel(k2.dataSync() as Float32Array, kernel.shape);
+      expect(back.shape).toEqual(kernel.shape);
+      expect(back.sub(kernel).abs().max().dataSync()[0]).toBe(0);
       const width = shape[shape.length - 1];
       expect(k2.shape[0]).toBe(view.columns(width));
       const rows = view.design(x, null);
@@ -77,8 +86,8 @@ describe('linearView: design rows times the reshaped kernel equal the layer', ()
   });
 
   it('names what it cannot refit', () => {
-    const t = tf.layers.conv2dTranspose({ filters: 2, kernelSize: 2 });
-    expect(linearViewUnsupported(t)).toMatch(/Conv2DTranspose/);
+    expect(linearViewUnsupported(tf.layers.conv2dTranspose({ filters: 2, kernelSize: 2 }))).toBeNull();
+    expect(linearViewUnsupported(tf.layers.depthwiseConv2d({ kernelSize: 2 }))).toMatch(/DepthwiseConv2D has no closed-form refit/);
     expect(linearViewUnsupported(tf.layers.conv1d({ filters: 2, kernelSize: 2, padding: 'causal' }))).toMatch(/causal/);
     expect(linearViewUnsupported(tf.layers.dense({ units: 2 }))).toBeNull();
   });

@@ -60,7 +60,7 @@ describe('degenerate scores', () => {
     const x = images(16, 6, 6);
     const own = model.predict(x) as tf.Tensor;
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const options = { compile: { optimizer: () => tf.train.sgd(1e-3), loss: 'meanSquaredError' as const }, schedule: { channelsPerStep: 3 }, fineTune: distill({ steps: 0 }), stop: maxSteps(2) };
+    const options = { compile: { optimizer: () => tf.train.sgd(1e-3), loss: 'meanSquaredError' as const }, schedule: { channelsPerStep: 3, ranking: 'global' as const }, fineTune: distill({ steps: 0 }), stop: maxSteps(2) };
     const tensors = tf.memory().numTensors;
     const { model: small, report } = await pruneIteratively(model, { train: { x }, scoring: { x, y: own } }, { ...options, criterion: criteria.taylor(), stop: maxSteps(1) });
     const json = report.toJSON();
@@ -69,7 +69,7 @@ describe('degenerate scores', () => {
     expect(json.warnings).toHaveLength(1);
     expect(json.warnings![0]).toMatch(/^step 1: criterion 'taylor' could not rank the channels \(the scoring labels are the model's own outputs.*\); ranked by 'obs' instead$/);
     // Step 1 removed what obs removes (all-zero Taylor scores would take group c1's first 3 channels).
-    const reference = await createPruner(model, { criterion: criteria.obs(), data: { x }, schedule: { channelsPerStep: 3 } }).step();
+    const reference = await createPruner(model, { criterion: criteria.obs(), data: { x }, schedule: { channelsPerStep: 3, ranking: 'global' } }).step();
     expect(json.steps[0].removedPerGroup).toEqual(reference.removedPerGroup);
     for (const conv of ['c1', 'c2', 'c3']) expect(small.getLayer(conv).getWeights()[0].arraySync()).toEqual(reference.model!.getLayer(conv).getWeights()[0].arraySync());
     expect(Array.from(reference.removals.c1 ?? [])).not.toEqual([0, 1, 2]);

@@ -240,11 +240,29 @@ describe("createPruner objective: the penalty charges FLOPs shares or params sha
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
-  test('without a penalty the objective does not change the ranking', async () => {
+  test("ranking 'cost' (the default without a penalty) ranks by score per cost share of the objective", async () => {
+    const plain: Criterion = { ...fixedScores, flopsPenalty: 0 };
+    // flops: c = RAW / (580/2400) = [2.07, 2.48, 2.90, 3.31], d = RAW / 0.01 = [50, 60, 70, 80] -> c0, c1, c2.
+    // params: c = RAW / 0.0875 = [5.71, 6.86, 8, 9.14], d = RAW / 0.15625 = [3.2, 3.84, 4.48, 5.12] -> d0, d1, d2.
+    const expected = { flops: { c: [0, 1, 2] }, params: { d: [0, 1, 2] } };
+    for (const objective of ['flops', 'params'] as const) {
+      const tensors = tf.memory().numTensors;
+      const step = await createPruner(net, { criterion: plain, objective, schedule: { channelsPerStep: 3 } }).step();
+      expect(step.removals).toEqual(expected[objective]);
+      step.model!.dispose();
+      expect(tf.memory().numTensors).toBe(tensors);
+    }
+    // d at 1 channel left is its floor: 4 asked under params takes d0-d2, then c0 (5.71 < d3's floor).
+    const four = await createPruner(net, { criterion: plain, objective: 'params', schedule: { channelsPerStep: 4 } }).step();
+    expect(four.removals).toEqual({ c: [0], d: [0, 1, 2] });
+    four.model!.dispose();
+  });
+
+  test("with ranking 'global' and no penalty the objective does not change the ranking", async () => {
     const plain: Criterion = { ...fixedScores, flopsPenalty: 0 };
     const plans = [];
     for (const objective of ['flops', 'params'] as const) {
-      const step = await createPruner(net, { criterion: plain, objective, schedule: { channelsPerStep: 3 } }).step();
+      const step = await createPruner(net, { criterion: plain, objective, schedule: { channelsPerStep: 3, ranking: 'global' } }).step();
       plans.push(step.removals);
       step.model!.dispose();
     }

@@ -58,7 +58,7 @@ describe('planStep', () => {
     const bad: Array<[ScheduleOptions, string]> = [
       [{ channelsPerStep: 0.05 }, 'a count must be a positive integer (use { fraction: 0.05 }'],
       [{ channelsPerStep: { fraction: 1.5 } }, 'channelsPerStep.fraction must be a number in (0, 1)'],
-      [{ ranking: 'local' as never }, "ranking must be 'global' or 'perLayer'"],
+      [{ ranking: 'local' as never }, "ranking must be 'cost', 'global' or 'perLayer'"],
       [{ minChannels: 0 }, 'minChannels must be an integer >= 1'],
       [{ maxRatio: 2 }, 'maxRatio must be a number in [0, 1]'],
       [{ roundTo: 2.5 }, 'roundTo must be a positive integer'],
@@ -68,6 +68,31 @@ describe('planStep', () => {
     for (const [options, message] of bad) {
       expect(() => resolveSchedule(options)).toThrow(PruneError);
       expect(() => resolveSchedule(options)).toThrow(message);
+    }
+  });
+});
+
+describe("planStep: ranking 'cost' and an explicit count", () => {
+  test('channels are ranked by score / cost share; a zero-cost channel goes last', () => {
+    // a costs 0.1 per channel, b 0.02: keys a = [9, 1, 5, 3], b = [10, 40, 2.5, 30, 35, 20].
+    const costs = { a: f32([0.1, 0.1, 0.1, 0.1]), b: f32([0.02, 0.02, 0.02, 0.02, 0.02, 0.02]) };
+    expect(planStep(groups, scores, sizes, resolveSchedule({ channelsPerStep: 3 }), { costs })).toEqual({ a: [1, 3], b: [2] });
+    // Same scores, plain 'global': b2 (0.05), a1 (0.1), b0 (0.2).
+    expect(planStep(groups, scores, sizes, resolveSchedule({ channelsPerStep: 3, ranking: 'global' }), { costs })).toEqual({ a: [1], b: [0, 2] });
+    // a0 saves nothing: never taken; a1 (1), b2 (2.5), a3 (3), a2 (5).
+    const free = { a: f32([0, 0.1, 0.1, 0.1]), b: costs.b };
+    expect(planStep(groups, scores, sizes, resolveSchedule({ channelsPerStep: 4 }), { costs: free })).toEqual({ a: [1, 2, 3], b: [2] });
+  });
+
+  test('count overrides the schedule; plans of growing counts are nested', () => {
+    const s = resolveSchedule({ channelsPerStep: 8 });
+    expect(planStep(groups, scores, sizes, s, { count: 2 })).toEqual({ a: [1], b: [2] });
+    let previous: number[] = [];
+    for (let n = 1; n <= 8; n++) {
+      const flat = Object.entries(planStep(groups, scores, sizes, s, { count: n })).flatMap(([id, r]) => Array.from(r as ArrayLike<number>, (c) => `${id}${c}`));
+      expect(flat).toHaveLength(n);
+      expect(flat).toEqual(expect.arrayContaining(previous));
+      previous = flat as never;
     }
   });
 });

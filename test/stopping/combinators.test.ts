@@ -1,3 +1,4 @@
+import type { Measurement } from '../../src/report/measurement';
 import type { StopPolicy } from '../../src/stopping/stop-policy';
 import { allOf } from '../../src/stopping/all-of';
 import { anyOf } from '../../src/stopping/any-of';
@@ -244,5 +245,28 @@ describe('bad combinator arguments', () => {
 
   it('names the position of the bad argument', () => {
     expectPruneError(() => allOf(ok, maxSteps(3), {} as StopPolicy), 'INVALID_OPTION', 'allOf: argument 3 is not a stopping policy');
+  });
+});
+
+describe('meetsTarget: what a cost target says about a model of given counts', () => {
+  const baseline = { params: 1000, flops: 2000, metrics: {} } as unknown as Measurement;
+  test('targetFlops and targetParams compare the fraction; latency targets and bounds have none', () => {
+    expect(targetFlops(0.5).meetsTarget!({ flops: 1000, params: 1000 }, baseline)).toBe(true);
+    expect(targetFlops(0.5).meetsTarget!({ flops: 1001, params: 0 }, baseline)).toBe(false);
+    expect(targetParams(0.3).meetsTarget!({ flops: 2000, params: 300 }, baseline)).toBe(true);
+    expect(targetParams(0.3).meetsTarget!({ flops: 0, params: 301 }, baseline)).toBe(false);
+    expect(targetLatency(0.5).meetsTarget).toBeUndefined();
+    expect(maxSteps(3).meetsTarget).toBeUndefined();
+  });
+  test('anyOf: any child target met; allOf: only when every child is a cost target, all met', () => {
+    const any = anyOf(targetFlops(0.5), targetParams(0.3), maxSteps(3));
+    expect(any.meetsTarget!({ flops: 1000, params: 900 }, baseline)).toBe(true);
+    expect(any.meetsTarget!({ flops: 1500, params: 300 }, baseline)).toBe(true);
+    expect(any.meetsTarget!({ flops: 1500, params: 900 }, baseline)).toBe(false);
+    expect(anyOf(maxSteps(3)).meetsTarget).toBeUndefined();
+    const all = allOf(targetFlops(0.5), targetParams(0.3));
+    expect(all.meetsTarget!({ flops: 1000, params: 300 }, baseline)).toBe(true);
+    expect(all.meetsTarget!({ flops: 1000, params: 301 }, baseline)).toBe(false);
+    expect(allOf(targetFlops(0.5), maxSteps(3)).meetsTarget).toBeUndefined();
   });
 });

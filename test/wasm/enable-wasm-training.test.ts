@@ -5,7 +5,7 @@ import type { ReplacingKernelConfig } from '../../src/wasm';
 import { expectAllClose, onBackend, seeded, toHost, toTensor } from './cross-backend';
 
 const ADDED = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum'];
-const WRAPPED = ['FusedConv2D', 'FusedDepthwiseConv2D', '_FusedMatMul', 'MaxPoolGrad', 'Tile', 'Slice', 'FusedBatchNorm'];
+const WRAPPED = ['FusedConv2D', 'FusedDepthwiseConv2D', '_FusedMatMul', 'MaxPoolGrad', 'Tile', 'Slice', 'FusedBatchNorm', 'Sum', 'Mean'];
 const ALL = [...ADDED, ...WRAPPED, 'Conv2DBackpropInput'];
 
 const registry = () => ALL.map((name) => tf.getKernel(name, 'wasm'));
