@@ -36,33 +36,35 @@
  *
  * Output of `npm run example:super-resolution` on a shared 2-core AMD EPYC VM, no GPU, Node 20,
  * TF.js 4.22, wasm backend, while other jobs ran (load average about 13 on 2 cores: the times are
- * slow and noisy, the ratio of the alternating latency rounds less so; everything else repeats):
+ * slow and noisy, the ratio of the alternating latency rounds less so; everything else repeats on
+ * the same backend and library version):
  *
- * TF.js backend: wasm (WebAssembly/XNNPACK, SIMD, 12 training kernels from tfjs-prune/wasm; @tensorflow/tfjs-node is not installed)
+ * TF.js backend: wasm (WebAssembly/XNNPACK, SIMD, 14 training kernels from tfjs-prune/wasm; @tensorflow/tfjs-node is not installed)
  * esrgan-slim x2: 3.65 GMACs at 128x128x3, 222,075 parameters, 876 KiB
  * held-out crops: 8 of 96x96 from nagasaki-boats, dust-bowl-home; original vs photograph 29.07 dB
- * [98 s] removing F_m1 40/64, UPN1 40/64, F_0 32/64, GFF_1 32/64, UPN2 8/32
- * [193 s] vs original's output: surgery alone 4.03 dB, with compensation 47.26 dB
- * [244 s] distillation, 200 steps of 8 crops (last loss 1.15): validation 45.92 -> 47.59 dB vs original's output, kept
+ * [100 s] removing F_m1 40/64, UPN1 40/64, F_0 32/64, GFF_1 32/64, UPN2 8/32
+ * [193 s] vs original's output: surgery alone 3.64 dB, with compensation 44.09 dB
+ * [350 s] distillation, 200 steps of 8 crops (last loss 2.47): validation 41.58 -> 44.39 dB vs original's output, kept
  *
  *                             original      pruned
  * MACs at 128x128x3           3.65 G        0.73 G (20.0%)
- * latency (wasm, median)      338 ms        84 ms (4.03x faster)
+ * latency (wasm, median)      996 ms        233 ms (4.28x faster)
  * stored size (float32)       876 KiB       180 KiB
- * PSNR vs photograph          29.07 dB      29.01 dB
- * PSNR vs original's output   -             48.96 dB
+ * PSNR vs photograph          29.07 dB      28.96 dB
+ * PSNR vs original's output   -             46.45 dB
  *
  * wrote out/super-resolution/comparison.png (784x256): original | pruned | difference x10 (white = identical)
- * Total time: 260 s
+ * Total time: 399 s
  *
- * Reading it: surgery alone destroys the output (4 dB against the original's: the residual stream
- * `F_m1` loses 40 of 64 channels), least-squares compensation on 128 unlabeled crops brings it
- * back to 47.3 dB, and 200 steps of distillation to 49.0 dB. The pruned model needs a fifth of the
- * MACs, is about 4x faster on wasm and 0.06 dB further from the photographs than the original
+ * Reading it: surgery alone destroys the output (3.6 dB against the original's: the residual
+ * stream `F_m1` loses 40 of 64 channels), least-squares compensation on 128 unlabeled crops brings
+ * it back to 44.1 dB, and 200 steps of distillation to 46.5 dB. The pruned model needs a fifth of
+ * the MACs, is about 4x faster on wasm and 0.11 dB further from the photographs than the original
  * (the goal was >= 1.5x faster at <= 0.5 dB). In the picture the two upscales cannot be told
- * apart; the difference, magnified 10x, is faint and sits on edges and texture. With
- * `criteria.activationStd()` instead of `obs()` (same plan), compensation reached 45.19 dB,
- * distillation 45.92 dB, and 28.91 dB against the photographs (docs/benchmarks.md).
+ * apart; the difference, magnified 10x, is faint and sits on edges and texture. The figures move
+ * with the library's compensation and obs code: before main's commit cf75567 the same example gave
+ * 47.26 dB after compensation, 48.96 dB after distillation and 29.01 dB against the photographs;
+ * with `criteria.activationStd()` instead of `obs()`, 45.19, 45.92 and 28.91 dB (docs/benchmarks.md).
  * `docs/images/super-resolution-comparison.png` is this run's picture.
  */
 import * as path from 'node:path';
