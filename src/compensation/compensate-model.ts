@@ -20,11 +20,8 @@ interface Host {
   shape: number[];
 }
 
-/**
- * Design rows sampled per refit layer (examples × positions): 16 per unknown, at least 8,192 and
- * at most 32,768 (the Gram matrix costs rows × unknowns²).
- */
-const rowBudget = (unknowns: number): number => Math.min(32768, Math.max(8192, 16 * unknowns));
+/** Design rows sampled per refit layer (examples × positions), at most. */
+const ROW_BUDGET = 32768;
 /** Layers whose least-squares problem has more unknowns than this are not refit (cost n³). */
 const MAX_COLUMNS = 4096;
 
@@ -180,7 +177,7 @@ async function refitLayer(
   if (columns + 1 > MAX_COLUMNS) return { reason: `its least-squares problem has ${columns + 1} unknowns per output (more than ${MAX_COLUMNS})` };
   const examples = prIn.reduce((n, h) => n + h.shape[0], 0);
   const positions = view.positions(prIn[0].shape);
-  const perExample = Math.max(1, Math.min(positions, Math.ceil(rowBudget(columns + 1) / examples)));
+  const perExample = Math.max(1, Math.min(positions, Math.ceil(ROW_BUDGET / examples)));
   const rows = examples * perExample;
   if (rows < 0.5 * (columns + 1) && !options.dampingGiven) {
     if (options.onShortData === 'skip') {
