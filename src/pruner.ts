@@ -47,7 +47,10 @@ export interface PrunerOptions {
   criterion?: Criterion;
   /** How many channels each step removes and from where. Default: see {@link ScheduleOptions}. */
   schedule?: ScheduleOptions;
-  /** What the criterion's `flopsPenalty` charges (params for `'params'`, FLOPs otherwise). Default: `'flops'`. */
+  /**
+   * What a channel costs: in the default `'cost'` ranking (score per cost share) and for a
+   * criterion's `flopsPenalty` (params for `'params'` and `'size'`, FLOPs otherwise). Default: `'flops'`.
+   */
   objective?: Objective;
   /** Scoring data for data-based criteria (a few hundred labelled examples). Default: none. */
   data?: DataSource;
