@@ -273,8 +273,9 @@ const planSize = (removals: Removals): number => Object.values(removals).reduce(
 /**
  * The step that would cross the target, shrunk to what reaching it needs: when the full plan's
  * model meets the target, the smallest channel count whose plan (same ranking) meets it too, found
- * by bisection over trial surgeries (a count whose plan misses it keeps the run going). Returns
- * the plan and its model (null when the full plan misses the target: the caller prunes as usual).
+ * by bisection over trial surgeries (plans of growing counts are nested under a global ranking).
+ * Returns the plan and its model (the full plan's when even it misses the target); trial models
+ * not chosen are disposed.
  */
 function landOnTarget(
   model: tf.LayersModel,
@@ -282,7 +283,7 @@ function landOnTarget(
   plan: (count: number) => Removals,
   meets: (cost: { flops: number; params: number }) => boolean,
   at: { inputShape?: number[][] },
-): { removals: Removals; model: tf.LayersModel | null } {
+): { removals: Removals; model: tf.LayersModel } {
   const costOf = (m: tf.LayersModel) => ({ flops: countFlops(m, at).total, params: countParams(m).total });
   const fullModel = prune(model, full);
   if (!meets(costOf(fullModel))) return { removals: full, model: fullModel };
