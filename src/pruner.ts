@@ -52,7 +52,10 @@ export interface PrunerOptions {
   criterion?: Criterion;
   /** How many channels each step removes and from where. Default: see {@link ScheduleOptions}. */
   schedule?: ScheduleOptions;
-  /** What the criterion's `flopsPenalty` charges (params for `'params'`, FLOPs otherwise). Default: `'flops'`. */
+  /**
+   * What a channel costs: in the default `'cost'` ranking (score per cost share) and for a
+   * criterion's `flopsPenalty` (params for `'params'` and `'size'`, FLOPs otherwise). Default: `'flops'`.
+   */
   objective?: Objective;
   /** Scoring data for data-based criteria (a few hundred labelled examples). Default: none. */
   data?: DataSource;
@@ -303,8 +306,9 @@ const planSize = (removals: Removals): number => Object.values(removals).reduce(
 /**
  * The step that would cross the target, shrunk to what reaching it needs: when the full plan's
  * model meets the target, the smallest channel count whose plan (same ranking) meets it too, found
- * by bisection over trial surgeries (a count whose plan misses it keeps the run going). Returns
- * the plan and its model (null when the full plan misses the target: the caller prunes as usual).
+ * by bisection over trial surgeries (plans of growing counts are nested under a global ranking).
+ * Returns the plan and its model (the full plan's when even it misses the target); trial models
+ * not chosen are disposed.
  */
 function landOnTarget(
   model: tf.LayersModel,
@@ -312,7 +316,7 @@ function landOnTarget(
   plan: (count: number) => Removals,
   meets: (cost: { flops: number; params: number }) => boolean,
   at: { inputShape?: number[][] },
-): { removals: Removals; model: tf.LayersModel | null } {
+): { removals: Removals; model: tf.LayersModel } {
   const costOf = (m: tf.LayersModel) => ({ flops: countFlops(m, at).total, params: countParams(m).total });
   const fullModel = prune(model, full);
   if (!meets(costOf(fullModel))) return { removals: full, model: fullModel };

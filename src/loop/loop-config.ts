@@ -59,7 +59,7 @@ export interface PruneIterativelyOptions {
   criterion?: Criterion;
   /** How every new model is compiled (optimizer factory or name, loss, metrics). Required. */
   compile: CompileOptions;
-  /** How many channels each step removes and from where. Default: 5% of the remaining channels, one global ranking. */
+  /** How many channels each step removes and from where. Default: 5% of the remaining channels, one ranking by score per unit of cost saved. */
   schedule?: ScheduleOptions;
   /** Fine-tuning between steps (and before/after), a custom function, or `distill(...)`. Default: 100 minibatches of 32. */
   fineTune?: FineTuneOptions | FineTuneFunction;

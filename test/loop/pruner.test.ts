@@ -258,6 +258,14 @@ describe("createPruner objective: the penalty charges FLOPs shares or params sha
     four.model!.dispose();
   });
 
+  test("a flopsPenalty makes the default ranking 'global'; ranking: 'cost' given explicitly divides the penalised score by the share", async () => {
+    // params, penalty 1, keys (RAW - share) / share: c = [4.71, 5.86, 7.0, 8.14], d = [2.2, 2.84, 3.48, 4.12]
+    // -> d0, d1, d2 (the default instead gives c0, d0, d1: the test above).
+    const step = await createPruner(net, { criterion: fixedScores, objective: 'params', schedule: { channelsPerStep: 3, ranking: 'cost' } }).step();
+    expect(step.removals).toEqual({ d: [0, 1, 2] });
+    step.model!.dispose();
+  });
+
   test("with ranking 'global' and no penalty the objective does not change the ranking", async () => {
     const plain: Criterion = { ...fixedScores, flopsPenalty: 0 };
     const plans = [];
