@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { prune } from '../../src';
-import { seededRandom } from '../../src/util/seeded-random';
+import { uniformTensor } from '../helpers/uniform-tensor';
 import { randomRemovals } from '../helpers/random-removals';
 import { architecture, buildFunctional, functionalStep, INPUT_SHAPE, roundTrips } from '../helpers/random-architecture';
 import { snapshotWeights } from '../helpers/check-invariant';
@@ -9,11 +9,6 @@ import { cloneModel } from '../helpers/clone-model';
 
 jest.setTimeout(120000);
 
-function randomTensor(shape: number[], seed: number): tf.Tensor {
-  const r = seededRandom(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => r() * 2 - 1), shape);
-}
 
 /** Solves the symmetric system A x = b (n × n, n × m) by Gaussian elimination with partial pivoting, in float64. */
 function solve(a: number[][], b: number[][]): number[][] {
@@ -40,7 +35,7 @@ describe('compensation against independent computations', () => {
     const c2 = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', name: 'c2' });
     const head = tf.layers.dense({ units: 2, name: 'head' });
     const model = tf.model({ inputs: input, outputs: head.apply(tf.layers.flatten().apply(c2.apply(c1.apply(input)))) as tf.SymbolicTensor });
-    const x = randomTensor([12, 5, 5, 2], 11);
+    const x = uniformTensor([12, 5, 5, 2], 11);
     // Damping 0 (given): the plain least-squares solution, which is unique here (300 rows, 19 unknowns).
     const fixed = await prune(model, { c1: [1] }, { compensate: { data: { x }, damping: 0 } });
 
@@ -84,11 +79,11 @@ describe('compensation against independent computations', () => {
     const up = tf.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', name: 'up', activation: 'relu' });
     const model = tf.model({ inputs: input, outputs: up.apply(c1.apply(input)) as tf.SymbolicTensor });
     tf.tidy(() => {
-      const k = randomTensor([3, 3, 2, 4], 21).arraySync() as number[][][][];
+      const k = uniformTensor([3, 3, 2, 4], 21).arraySync() as number[][][][];
       k.forEach((a) => a.forEach((b) => b.forEach((c) => (c[3] = c[1]))));
       c1.setWeights([tf.tensor4d(k), tf.tensor1d([0.1, 0.2, -0.1, 0.2])]);
     });
-    const x = randomTensor([16, 4, 4, 2], 22);
+    const x = uniformTensor([16, 4, 4, 2], 22);
     const plain = prune(model, { c1: [3] });
     const fixed = await prune(model, { c1: [3] }, { compensate: { data: { x }, damping: 1e-9 } });
     const err = (m: tf.LayersModel): number => tf.tidy(() => (m.predict(x) as tf.Tensor).sub(model.predict(x) as tf.Tensor).abs().max().dataSync()[0]);
@@ -112,7 +107,7 @@ describe('compensation against independent computations', () => {
       head: 'flatten',
       hidden: 3,
     });
-    const x = randomTensor([8, ...INPUT_SHAPE], 3);
+    const x = uniformTensor([8, ...INPUT_SHAPE], 3);
     const same = await prune(model, {}, { compensate: { data: { x } } });
     const [a, b] = tf.tidy(() => [model.predict(x) as tf.Tensor, same.predict(x) as tf.Tensor].map((t) => Array.from(t.dataSync())));
     a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 6));
@@ -126,7 +121,7 @@ describe('compensation against independent computations', () => {
       fc.asyncProperty(architecture(functionalStep), fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.double({ min: 0.1, max: 0.8, noNaN: true }), async (arch, seed, fraction) => {
         const start = tf.memory().numTensors;
         const model = buildFunctional(arch);
-        const x = randomTensor([24, ...INPUT_SHAPE], seed % 1000);
+        const x = uniformTensor([24, ...INPUT_SHAPE], seed % 1000);
         try {
           const before = snapshotWeights(model);
           const removals = randomRemovals(model, seed, fraction);

@@ -5,6 +5,7 @@ import { ridgeRefit } from '../../src/compensation/ridge-refit';
 import { cholesky, choleskyInverse, choleskySolve } from '../../src/compensation/cholesky';
 import { layerConfig } from '../../src/model/layer-config';
 import { seededRandom } from '../../src/util/seeded-random';
+import { uniformTensor } from '../helpers/uniform-tensor';
 
 /** Pre-activation output of `layer` on `x`, by applying it with its activation switched to linear. */
 function preActivation(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor {
@@ -18,11 +19,6 @@ function preActivation(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor {
   return y;
 }
 
-function randomInput(shape: number[], seed: number): tf.Tensor {
-  const r = seededRandom(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => r() * 2 - 1), shape);
-}
 
 describe('linearView: design rows times the reshaped kernel equal the layer', () => {
   const cases: Array<[string, () => tf.layers.Layer, number[]]> = [
@@ -43,14 +39,14 @@ describe('linearView: design rows times the reshaped kernel equal the layer', ()
   it.each(cases)('%s', (_, make, shape) => {
     const before = tf.memory().numTensors;
     const layer = make();
-    const x = randomInput(shape, 1);
+    const x = uniformTensor(shape, 1);
     layer.build(x.shape);
     // Non-zero biases so the bias column is exercised.
     const weights = layer.getWeights();
     const view = linearView(layer);
     if (view.biasIndex >= 0) {
       const b = weights[view.biasIndex];
-      weights[view.biasIndex] = randomInput(b.shape, 2);
+      weights[view.biasIndex] = uniformTensor(b.shape, 2);
       layer.setWeights(weights);
       weights[view.biasIndex].dispose();
     }

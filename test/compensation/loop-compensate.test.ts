@@ -1,15 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { createReport, createPruner, criteria, maxSteps, memoryCheckpointStore, pruneIteratively } from '../../src';
 import { expectPruneError, expectPruneErrorAsync } from '../helpers/expect-prune-error';
-import { seededRandom } from '../../src/util/seeded-random';
+import { uniformTensor } from '../helpers/uniform-tensor';
 
 jest.setTimeout(60000);
 
-function randomTensor(shape: number[], seed: number): tf.Tensor {
-  const r = seededRandom(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => r() * 2 - 1), shape);
-}
 
 /**
  * input 6 -> hidden (6 linear units) -> out 3 (relu). Unit 5 is 0.1 × (unit 0 + unit 1), weights and
@@ -21,11 +16,11 @@ function redundantModel(): tf.LayersModel {
   const out = tf.layers.dense({ units: 3, name: 'out', activation: 'relu' });
   const model = tf.model({ inputs: input, outputs: out.apply(hidden.apply(input)) as tf.SymbolicTensor });
   tf.tidy(() => {
-    const k = (randomTensor([6, 6], 1).arraySync() as number[][]).map((row) => row.map((v) => (v >= 0 ? v + 1 : v - 1)));
+    const k = (uniformTensor([6, 6], 1).arraySync() as number[][]).map((row) => row.map((v) => (v >= 0 ? v + 1 : v - 1)));
     k.forEach((row) => (row[5] = 0.1 * (row[0] + row[1])));
     const b = [0.1, -0.2, 0.3, 0, 0.05, -0.01];
     hidden.setWeights([tf.tensor2d(k), tf.tensor1d(b)]);
-    out.setWeights([randomTensor([6, 3], 2), tf.tensor1d([0.2, 0.1, -0.3])]);
+    out.setWeights([uniformTensor([6, 3], 2), tf.tensor1d([0.2, 0.1, -0.3])]);
   });
   return model;
 }
@@ -38,7 +33,7 @@ describe('compensate option of createPruner and pruneIteratively', () => {
   let y: tf.Tensor;
   beforeAll(() => {
     model = redundantModel();
-    x = randomTensor([64, 6], 3);
+    x = uniformTensor([64, 6], 3);
     y = model.predict(x) as tf.Tensor;
   });
   afterAll(() => {

@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { prune, PruneError } from '../../src';
-import { seededRandom } from '../../src/util/seeded-random';
+import { uniformTensor } from '../helpers/uniform-tensor';
 
-function randomTensor(shape: number[], seed: number): tf.Tensor {
-  const r = seededRandom(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => r() * 2 - 1), shape);
-}
 
 /** input 6 -> hidden (6 linear units, unit 5 = unit 0 + unit 1) -> relu -> out 3. */
 function redundantModel(): tf.LayersModel {
@@ -15,11 +10,11 @@ function redundantModel(): tf.LayersModel {
   const out = tf.layers.dense({ units: 3, name: 'out', activation: 'relu' });
   const model = tf.model({ inputs: input, outputs: out.apply(hidden.apply(input)) as tf.SymbolicTensor });
   tf.tidy(() => {
-    const k = randomTensor([6, 6], 1).arraySync() as number[][];
+    const k = uniformTensor([6, 6], 1).arraySync() as number[][];
     k.forEach((row) => (row[5] = row[0] + row[1]));
     const b = [0.1, -0.2, 0.3, 0, 0.05, -0.1];
     hidden.setWeights([tf.tensor2d(k), tf.tensor1d(b)]);
-    out.setWeights([randomTensor([6, 3], 2), tf.tensor1d([0.2, 0.1, -0.3])]);
+    out.setWeights([uniformTensor([6, 3], 2), tf.tensor1d([0.2, 0.1, -0.3])]);
   });
   return model;
 }
@@ -27,7 +22,7 @@ function redundantModel(): tf.LayersModel {
 describe('prune(model, removals, { compensate })', () => {
   it('recovers the original outputs exactly when the removed unit is a combination of kept ones', async () => {
     const model = redundantModel();
-    const x = randomTensor([64, 6], 3);
+    const x = uniformTensor([64, 6], 3);
     const before = tf.memory().numTensors;
     const original = model.getWeights().map((w) => w.dataSync().slice());
     const plain = prune(model, { hidden: [5] });
@@ -62,7 +57,7 @@ describe('prune(model, removals, { compensate })', () => {
     let t = c1.apply(input) as tf.SymbolicTensor;
     t = bn.apply(c2.apply(t)) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: head.apply(flat.apply(t)) as tf.SymbolicTensor });
-    const x = randomTensor([16, 6, 6, 2], 5);
+    const x = uniformTensor([16, 6, 6, 2], 5);
     const before = tf.memory().numTensors;
     const fixed = await prune(model, { c1: [1], c2: [0] }, { compensate: { data: { x }, damping: 0.001 } });
     const plain = prune(model, { c1: [1], c2: [0] });

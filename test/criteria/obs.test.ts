@@ -1,15 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { criteria, scoreGroups } from '../../src';
 import { expectPruneError } from '../helpers/expect-prune-error';
-import { seededRandom } from '../../src/util/seeded-random';
+import { uniformTensor } from '../helpers/uniform-tensor';
 
 jest.setTimeout(60000);
 
-function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const r = seededRandom(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale), shape);
-}
 
 describe('criteria.obs', () => {
   test('of three linearly dependent Dense units (one with the largest weights), one scores ~0', async () => {
@@ -18,12 +13,12 @@ describe('criteria.obs', () => {
     const out = tf.layers.dense({ units: 3, name: 'out' });
     const model = tf.model({ inputs: input, outputs: out.apply(hidden.apply(input)) as tf.SymbolicTensor });
     tf.tidy(() => {
-      const k = randomTensor([6, 6], 1).arraySync() as number[][];
+      const k = uniformTensor([6, 6], 1).arraySync() as number[][];
       k.forEach((row) => (row[5] = 3 * (row[0] - row[1]))); // unit 5 = 3 (u0 - u1): large, redundant
       hidden.setWeights([tf.tensor2d(k), tf.tensor1d([0.1, -0.2, 0.3, 0, 0.05, 0.9])]);
-      out.setWeights([randomTensor([6, 3], 2), tf.tensor1d([0.2, 0.1, -0.3])]);
+      out.setWeights([uniformTensor([6, 3], 2), tf.tensor1d([0.2, 0.1, -0.3])]);
     });
-    const x = randomTensor([256, 6], 3);
+    const x = uniformTensor([256, 6], 3);
     const before = tf.memory().numTensors;
     const scores = await scoreGroups(model, criteria.obs({ damping: 1e-9 }), { data: { x } });
     const s = Array.from(scores.hidden);
@@ -51,11 +46,11 @@ describe('criteria.obs', () => {
     const head = tf.layers.dense({ units: 2, name: 'head' });
     const model = tf.model({ inputs: input, outputs: head.apply(flat.apply(c2.apply(pool.apply(relu.apply(c1.apply(input)))))) as tf.SymbolicTensor });
     tf.tidy(() => {
-      const k = randomTensor([3, 3, 2, 4], 4).arraySync() as number[][][][];
+      const k = uniformTensor([3, 3, 2, 4], 4).arraySync() as number[][][][];
       k.forEach((a) => a.forEach((b) => b.forEach((c) => (c[3] = c[1])))); // filter 3 = filter 1
       c1.setWeights([tf.tensor4d(k), tf.tensor1d([0.1, 0.2, -0.1, 0.2])]);
     });
-    const x = randomTensor([64, 8, 8, 2], 5);
+    const x = uniformTensor([64, 8, 8, 2], 5);
     const scores = await scoreGroups(model, criteria.obs({ damping: 1e-9 }), { data: { x } });
     const s = Array.from(scores.c1);
     // Removing either copy costs nothing once c2 reads the other one twice as strongly.
