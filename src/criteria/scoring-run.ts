@@ -140,6 +140,8 @@ async function runPass(
   lossOf: ((yTrue: tf.Tensor[], yPred: tf.Tensor[]) => tf.Tensor1D) | null,
   terms: WeightTerm[],
   acc: Accumulator,
+  /** Consumer Gram matrices to accumulate from a forward-only pass's layer inputs. */
+  hessians: HessianAccumulator | null,
 ): Promise<void> {
   const wantActs = needs.has('activations');
   const wantGrads = needs.has('gradients') || needs.has('weightGradients');
@@ -176,7 +178,8 @@ async function runPass(
       held.push(...weightSums);
     } else {
       const out = tf.tidy((): tf.Tensor[] => {
-        const outs = gatedForward(resolved, plan, batch.x, null, { onTap: observe });
+        const onNode = hessians === null ? undefined : (nodeIndex: number, ins: readonly tf.Tensor[]): void => hessians.observe(nodeIndex, ins);
+        const outs = gatedForward(resolved, plan, batch.x, null, { onTap: observe, onNode });
         return lossOf && batch.y ? [lossOf(batch.y, outs).sum()] : [];
       });
       held.push(...out);
@@ -334,10 +337,13 @@ export async function createScoringRun(
             probeLoss(resolved, plan, batch, lossOf);
             probed = true;
           }
-          if (passNeeds.size > 0) await runPass(resolved, plan, batch, passNeeds, lossOf, terms, acc);
-          if (hessians !== null && !hessians.empty) {
+          const watched = hessians !== null && !hessians.empty ? hessians : null;
+          // Without gradients, one forward pass serves the statistics and the Gram matrices.
+          const gradients = passNeeds.has('gradients') || passNeeds.has('weightGradients');
+          if (passNeeds.size > 0 || watched !== null) await runPass(resolved, plan, batch, passNeeds, lossOf, terms, acc, gradients ? null : watched);
+          if (watched !== null && gradients) {
             tf.tidy(() => {
-              gatedForward(resolved, plan, batch.x, null, { onNode: (nodeIndex, ins) => hessians.observe(nodeIndex, ins) });
+              gatedForward(resolved, plan, batch.x, null, { onNode: (nodeIndex, ins) => watched.observe(nodeIndex, ins) });
             });
           }
           examples += batch.size;
