@@ -46,14 +46,30 @@ import { criteria, pruneIteratively, targetFlops, type Criterion, type PruneRepo
 import { compileModel, disposeModel, resolveCompile } from '../src/finetune/compile-options';
 import { runFineTune } from '../src/finetune/run-fine-tune';
 import { TrainingStream } from '../src/finetune/training-stream';
-import { disposeFashionMnist, loadFashionMnist } from '../examples/data/fashion-mnist';
+import { disposeFashionMnist, loadFashionMnist, type FashionMnistSplit } from '../examples/data/fashion-mnist';
 import { selectBackend } from '../examples/shared/select-backend';
 import { interleavedLatency } from './helpers/interleaved-latency';
-import { accuracyOf, trainedFmnistCnn } from './helpers/trained-fmnist';
+import { accuracyOf, trainedFmnistCnn, type FmnistArchitecture } from './helpers/trained-fmnist';
 
-/** Where runs are saved: out/bench/fmnist-runs, or `--out <dir>` (e.g. to keep runs of two versions apart). */
-const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : 'out/bench/fmnist-runs';
+/** `--model mobilenet`: the residual benchmark (bench/models/fmnist-mobilenet.ts) instead of the CNN. */
+const ARCHITECTURE: FmnistArchitecture = process.argv.includes('--model') ? (process.argv[process.argv.indexOf('--model') + 1] as FmnistArchitecture) : 'cnn';
+if (ARCHITECTURE !== 'cnn' && ARCHITECTURE !== 'mobilenet') throw new Error(`--model ${String(ARCHITECTURE)}: expected cnn or mobilenet`);
+/**
+ * Where runs are saved: out/bench/fmnist-runs (out/bench/fmnist-mobilenet-runs with `--model
+ * mobilenet`), or `--out <dir>` (e.g. to keep runs of two versions apart).
+ */
+const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : ARCHITECTURE === 'cnn' ? 'out/bench/fmnist-runs' : 'out/bench/fmnist-mobilenet-runs';
 const QUICK = process.argv.includes('--quick');
+
+/**
+ * The baseline of the chosen model: the CNN's 5-epoch recipe; the residual model trains for 2
+ * epochs (a wasm training step of it costs about twice the CNN's, and the control row measures
+ * what further training alone gives).
+ */
+function baseline(data: { train: FashionMnistSplit; test: FashionMnistSplit }): ReturnType<typeof trainedFmnistCnn> {
+  const config = { ...(ARCHITECTURE === 'mobilenet' ? { epochs: 2 } : {}), ...(QUICK ? { trainSize: 2000, epochs: 1 } : {}) };
+  return trainedFmnistCnn(data, { architecture: ARCHITECTURE, config });
+}
 
 /** The criteria of a run, by name. */
 const VARIANTS: Record<string, { criterion: (seed: number) => Criterion; schedule?: ScheduleOptions; compensate?: boolean; standard: boolean }> = {
@@ -100,7 +116,7 @@ async function runCriterion(variant: string, target: number, seed: number): Prom
   const started = performance.now();
   const { backend } = await selectBackend();
   const data = loadFashionMnist(QUICK ? { trainSize: 2000, validationSize: 500, testSize: 1000 } : {});
-  const trained = await trainedFmnistCnn(data, QUICK ? { config: { trainSize: 2000, epochs: 1 } } : {});
+  const trained = await baseline(data);
   const model = trained.model;
   const compile = { optimizer: () => tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy' as const] };
   try {
@@ -166,7 +182,7 @@ interface ControlResult {
 async function runControl(seed: number, batches: number, marks: number[], variant: string): Promise<ControlResult> {
   const { backend } = await selectBackend();
   const data = loadFashionMnist(QUICK ? { trainSize: 2000, validationSize: 500, testSize: 1000 } : {});
-  const trained = await trainedFmnistCnn(data, QUICK ? { config: { trainSize: 2000, epochs: 1 } } : {});
+  const trained = await baseline(data);
   const model = trained.model;
   try {
     // Variants of the fine-tuner, to find what a PyTorch fine-tune does differently:
@@ -211,15 +227,16 @@ function summary(): string {
   const controlAt = (seed: number, batches: number): number | undefined => controls.find((c) => c.seed === seed)?.curve.find((p) => p.batches === batches)?.test;
   runs.sort((a, b) => b.target - a.target || Object.keys(VARIANTS).indexOf(a.variant) - Object.keys(VARIANTS).indexOf(b.variant) || a.seed - b.seed);
   const lines: string[] = [];
-  lines.push('| criterion | target | seed | MACs kept | steps | batches | test acc before | at target | after final epoch | drop vs baseline | control (same batches, same seed) | drop vs control | widths conv1/conv2/conv3/fc1 | scoring+surgery s | total s | scoring+surgery share |');
+  lines.push(`| criterion | target | seed | MACs kept | steps | batches | test acc before | at target | after final epoch | drop vs baseline | control (same batches, same seed) | drop vs control | widths ${ARCHITECTURE === 'cnn' ? 'conv1/conv2/conv3/fc1' : 'of the groups'} | scoring+surgery+compensation s | total s | their share |`);
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of runs) {
     const j = r.report;
     const w = r.widths;
     const total = j.seconds.total + r.finalEpochSeconds;
+    const overhead = j.seconds.scoring + j.seconds.surgery + (j.seconds.compensation ?? 0);
     const c = controlAt(r.seed, r.batches);
     lines.push(
-      `| ${r.variant}${VARIANTS[r.variant]?.standard ? '' : ' (extra)'} | ${r.target} | ${r.seed} | ${pct(j.final.flops / j.baseline.flops)}% | ${j.steps.length} | ${r.batches} | ${pct(r.testBefore)} | ${pct(r.testAtTarget)} | ${pct(r.testAfterFinal)} | ${(100 * (r.testBefore - r.testAfterFinal)).toFixed(2)} | ${c === undefined ? 'not run' : pct(c)} | ${c === undefined ? '-' : (100 * (c - r.testAfterFinal)).toFixed(2)} | ${w.conv1}/${w.conv2}/${w.conv3}/${w.fc1} | ${(j.seconds.scoring + j.seconds.surgery).toFixed(1)} | ${total.toFixed(0)} | ${((100 * (j.seconds.scoring + j.seconds.surgery)) / total).toFixed(1)}% |`,
+      `| ${r.variant}${VARIANTS[r.variant]?.standard ? '' : ' (extra)'} | ${r.target} | ${r.seed} | ${pct(j.final.flops / j.baseline.flops)}% | ${j.steps.length} | ${r.batches} | ${pct(r.testBefore)} | ${pct(r.testAtTarget)} | ${pct(r.testAfterFinal)} | ${(100 * (r.testBefore - r.testAfterFinal)).toFixed(2)} | ${c === undefined ? 'not run' : pct(c)} | ${c === undefined ? '-' : (100 * (c - r.testAfterFinal)).toFixed(2)} | ${ARCHITECTURE === 'cnn' ? `${w.conv1}/${w.conv2}/${w.conv3}/${w.fc1}` : Object.entries(w).map(([g, n]) => `${g} ${n}`).join(', ')} | ${overhead.toFixed(1)} | ${total.toFixed(0)} | ${((100 * overhead) / total).toFixed(1)}% |`,
     );
   }
   lines.push('');

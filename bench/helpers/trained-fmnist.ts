@@ -6,6 +6,7 @@ import { seededRandom } from '../../src/util/seeded-random';
 import type { FashionMnistSplit } from '../../examples/data/fashion-mnist';
 import { loadModelFiles, saveModelFiles } from '../../examples/shared/save-model-files';
 import { buildFmnistCnn } from '../models/fmnist-cnn';
+import { buildFmnistMobileNet } from '../models/fmnist-mobilenet';
 
 /**
  * The training recipe of the Fashion-MNIST baseline. Every field is part of the cache key, so a
@@ -40,8 +41,25 @@ export interface FmnistTrainConfig {
  */
 export const FMNIST_BASELINE: Readonly<FmnistTrainConfig> = { seed: 0, epochs: 5, batchSize: 128, learningRate: 1e-3, trainSize: 55_000 };
 
-/** Bump when the architecture or the training procedure changes, so old caches are not reused. */
-const RECIPE_VERSION = 'fmnist-cnn/v1: seeded permutation per epoch, trainOnBatch, Adam';
+/**
+ * The benchmark architectures: the plain CNN ({@link buildFmnistCnn}) and the residual
+ * MobileNetV2-style network ({@link buildFmnistMobileNet}).
+ *
+ * @example
+ * ```ts
+ * const architecture: FmnistArchitecture = process.argv.includes('--mobilenet') ? 'mobilenet' : 'cnn';
+ * ```
+ */
+export type FmnistArchitecture = 'cnn' | 'mobilenet';
+
+/**
+ * Per architecture: how to build it and the recipe version (bump it when the architecture or the
+ * training procedure changes, so old caches are not reused).
+ */
+const ARCHITECTURES: Record<FmnistArchitecture, { build: (seed: number) => tf.LayersModel; recipe: string }> = {
+  cnn: { build: (seed) => buildFmnistCnn({ seed }), recipe: 'fmnist-cnn/v1: seeded permutation per epoch, trainOnBatch, Adam' },
+  mobilenet: { build: (seed) => buildFmnistMobileNet({ seed }), recipe: 'fmnist-mobilenet/v1: seeded permutation per epoch, trainOnBatch, Adam' },
+};
 
 /**
  * Options of {@link trainedFmnistCnn}.
@@ -60,6 +78,8 @@ export interface TrainedFmnistOptions {
   outDir?: string;
   /** Where progress lines go; `null` for silence. Default: `console.log`. */
   log?: ((line: string) => void) | null;
+  /** Which model to train. Default: `'cnn'`. */
+  architecture?: FmnistArchitecture;
 }
 
 /**
@@ -96,7 +116,7 @@ export interface FmnistTrainMeta {
 export interface TrainedFmnist {
   /** The model, loaded from `modelJson` (uncompiled). The caller disposes it. */
   model: tf.LayersModel;
-  /** The cache directory, `<outDir>/fmnist-cnn-<config hash>`. */
+  /** The cache directory, `<outDir>/fmnist-<architecture>-<config hash>`. */
   dir: string;
   /** Path of `model.json`; `loadModelFiles(modelJson)` gives an independent copy. */
   modelJson: string;
@@ -118,8 +138,8 @@ export interface TrainedFmnist {
  * fmnistConfigHash(FMNIST_BASELINE); // e.g. '3f2a9c0d1b'
  * ```
  */
-export function fmnistConfigHash(config: FmnistTrainConfig): string {
-  const key = JSON.stringify([RECIPE_VERSION, config.seed, config.epochs, config.batchSize, config.learningRate, config.trainSize]);
+export function fmnistConfigHash(config: FmnistTrainConfig, architecture: FmnistArchitecture = 'cnn'): string {
+  const key = JSON.stringify([ARCHITECTURES[architecture].recipe, config.seed, config.epochs, config.batchSize, config.learningRate, config.trainSize]);
   return createHash('sha256').update(key).digest('hex').slice(0, 10);
 }
 
@@ -191,8 +211,8 @@ async function trainEpochs(model: tf.LayersModel, train: FashionMnistSplit, conf
 }
 
 /**
- * The trained Fashion-MNIST baseline ({@link buildFmnistCnn}), from the cache
- * `<outDir>/fmnist-cnn-<config hash>/` (`model.json`, `weights.bin`, `meta.json`) when it exists,
+ * The trained Fashion-MNIST baseline ({@link buildFmnistCnn}, or {@link buildFmnistMobileNet} with
+ * `architecture: 'mobilenet'`), from the cache `<outDir>/fmnist-<architecture>-<config hash>/` (`model.json`, `weights.bin`, `meta.json`) when it exists,
  * else trained now on the current backend (Adam, categorical cross-entropy, one seeded
  * permutation of the training examples per epoch) and saved there. Training the full recipe takes
  * about ten minutes on 2 cores with wasm. Prints the test accuracy.
@@ -214,24 +234,26 @@ export async function trainedFmnistCnn(
   if (data.train.x.shape[0] < config.trainSize) {
     throw new Error(`trainedFmnistCnn: the recipe trains on ${config.trainSize} examples but the train split holds ${data.train.x.shape[0]}.`);
   }
-  const dir = path.join(options.outDir ?? 'out/bench', `fmnist-cnn-${fmnistConfigHash(config)}`);
+  const architecture = options.architecture ?? 'cnn';
+  const name = `fmnist-${architecture}`;
+  const dir = path.join(options.outDir ?? 'out/bench', `${name}-${fmnistConfigHash(config, architecture)}`);
   const modelJson = path.join(dir, 'model.json');
   const metaPath = path.join(dir, 'meta.json');
   const cached = !options.retrain && fs.existsSync(modelJson) && fs.existsSync(metaPath);
   let meta: FmnistTrainMeta;
   if (cached) {
     meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as FmnistTrainMeta;
-    log(`fmnist-cnn: cached model ${dir} (trained on ${meta.backend} in ${meta.trainSeconds.toFixed(0)} s; --retrain to train again)`);
+    log(`${name}: cached model ${dir} (trained on ${meta.backend} in ${meta.trainSeconds.toFixed(0)} s; --retrain to train again)`);
   } else {
-    log(`fmnist-cnn: training ${JSON.stringify(config)} on ${tf.getBackend()} -> ${dir}`);
-    const model = buildFmnistCnn({ seed: config.seed });
+    log(`${name}: training ${JSON.stringify(config)} on ${tf.getBackend()} -> ${dir}`);
+    const model = ARCHITECTURES[architecture].build(config.seed);
     const trainSplit = config.trainSize === data.train.x.shape[0] ? data.train : { x: data.train.x.slice(0, config.trainSize), y: data.train.y.slice(0, config.trainSize) };
     try {
       const start = performance.now();
       const epochLosses = await train(model, trainSplit, config, log);
       const trainSeconds = (performance.now() - start) / 1000;
       meta = {
-        recipe: RECIPE_VERSION,
+        recipe: ARCHITECTURES[architecture].recipe,
         config,
         backend: tf.getBackend(),
         tfjs: tf.version.tfjs,
@@ -243,7 +265,7 @@ export async function trainedFmnistCnn(
       };
       await saveModelFiles(model, dir);
       fs.writeFileSync(metaPath, JSON.stringify(meta, null, 2));
-      log(`fmnist-cnn: trained in ${trainSeconds.toFixed(1)} s, saved to ${dir}`);
+      log(`${name}: trained in ${trainSeconds.toFixed(1)} s, saved to ${dir}`);
     } finally {
       model.dispose();
       if (trainSplit !== data.train) tf.dispose([trainSplit.x, trainSplit.y]);
@@ -251,6 +273,6 @@ export async function trainedFmnistCnn(
   }
   const model = await loadModelFiles(modelJson);
   const testAccuracy = accuracyOf(model, data.test);
-  log(`fmnist-cnn: test accuracy ${(100 * testAccuracy).toFixed(2)}% on ${data.test.x.shape[0]} test images`);
+  log(`${name}: test accuracy ${(100 * testAccuracy).toFixed(2)}% on ${data.test.x.shape[0]} test images`);
   return { model, dir, modelJson, testAccuracy, trainedNow: !cached, config, meta };
 }
