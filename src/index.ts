@@ -33,6 +33,8 @@ export type { CountFlopsOptions, CountFlopsResult } from './metrics/count-flops'
 export type { InputShape } from './metrics/input-shape';
 export { measureLatency } from './metrics/measure-latency';
 export type { MeasureLatencyOptions, MeasureLatencyResult } from './metrics/measure-latency';
+export { measureLayerLatency } from './metrics/measure-layer-latency';
+export type { LayerLatencyResult, MeasureLayerLatencyOptions } from './metrics/measure-layer-latency';
 export { storedSize } from './metrics/stored-size';
 export type { StoredSizeResult } from './metrics/stored-size';
 export { criteria } from './criteria/criteria';

@@ -16,8 +16,7 @@ import { countFlops } from './metrics/count-flops';
 import { resolveInputShape, type InputShape } from './metrics/input-shape';
 import { countParams } from './metrics/count-params';
 import { planStep } from './schedule/plan-step';
-import { channelFlopsShare } from './criteria/channel-flops';
-import { channelParamsShare } from './criteria/channel-params';
+import { channelCosts } from './schedule/channel-costs';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from './schedule/schedule-options';
 import { cutModel, prune } from './surgery/prune';
 import { validateRemovals, type Removals } from './surgery/validate-removals';
@@ -28,9 +27,10 @@ import { resolveStepCompensation } from './compensation/resolve-step-compensatio
 
 /**
  * What a run optimises: compute (`'flops'`), size (`'params'`), measured speed (`'latency'`) or
- * bytes on disk (`'size'`, measured at the deploy precision; see `targetSize`). The FLOPs-aware
- * ranking charges channels by this cost (latency by FLOPs, its proxy; size by params, which
- * bytes are proportional to at one precision).
+ * bytes on disk (`'size'`, measured at the deploy precision; see `targetSize`). The default
+ * `'cost'` ranking charges channels by this cost (latency by each layer's time measured on the
+ * backend at batch 1, see `measureLayerLatency`; size by params, which bytes are proportional to
+ * at one precision); a criterion's `flopsPenalty` charges latency by FLOPs.
  *
  * @example
  * ```ts
@@ -243,12 +243,21 @@ export async function pruneStep(
     penaltyCost: scoring.objective === 'params' || scoring.objective === 'size' ? 'params' : 'flops',
   }, scoring.fallback);
   const scores: GroupScores = ranked.scores;
-  const warning = ranked.warning === undefined ? {} : { warning: ranked.warning };
-  const scoringSeconds = (performance.now() - t0) / 1000;
-  const costKind = scoring.objective === 'params' || scoring.objective === 'size' ? 'params' : 'flops';
+  const warning: { warning?: string } = ranked.warning === undefined ? {} : { warning: ranked.warning };
+  const costKind = scoring.objective === 'params' || scoring.objective === 'size' ? 'params' : scoring.objective === 'latency' ? 'latency' : 'flops';
   const effective: ResolvedSchedule = schedule.ranking === 'cost' && !schedule.rankingGiven && (criterion.flopsPenalty ?? 0) > 0 ? { ...schedule, ranking: 'global' } : schedule;
-  const costs = effective.ranking === 'cost' && Object.keys(scores).length > 0 ? channelCosts(model, Object.keys(scores), costKind) : undefined;
-  const plan = (count?: number): Removals => planStep(groups, scores, originalSizes, effective, { ...(count !== undefined ? { count } : {}), ...(costs ? { costs } : {}) });
+  const priced = effective.ranking === 'cost' && Object.keys(scores).length > 0 ? await channelCosts(model, Object.keys(scores), costKind, scoring.inputShape) : undefined;
+  const scoringSeconds = (performance.now() - t0) / 1000;
+  let costs: GroupScores | undefined;
+  if (priced !== undefined && 'costs' in priced) costs = priced.costs;
+  else if (priced !== undefined) {
+    // Costs that are not known for every layer (a model whose input size is not fixed, counted
+    // without an inputShape) would make channels look free: rank by score alone and say so.
+    const shown = priced.unknown.slice(0, 3).join(', ') + (priced.unknown.length > 3 ? ', ...' : '');
+    const note = `ranked by score alone: the FLOPs of ${shown} are unknown, so channels cannot be ranked by cost (for a model whose input size is not fixed, pass inputShape, e.g. inputShape: [128, 128, 3])`;
+    warning.warning = warning.warning === undefined ? note : `${warning.warning}; ${note}`;
+  }
+  const plan = (count?: number): Removals => planStep(groups, scores, originalSizes, costs ? effective : { ...effective, ranking: effective.ranking === 'cost' ? 'global' : effective.ranking }, { ...(count !== undefined ? { count } : {}), ...(costs ? { costs } : {}) });
   let removals = plan();
   let landed: tf.LayersModel | null = null;
   let surgeryExtra = 0;
@@ -292,12 +301,6 @@ export async function pruneStep(
     ...(compensation ? { compensation } : {}),
     seconds: { scoring: scoringSeconds, surgery: surgerySeconds, ...(compensation ? { compensation: compensation.seconds } : {}) },
   };
-}
-
-/** Per-channel share of the model's FLOPs or params that removing the channel saves, per group id. */
-function channelCosts(model: tf.LayersModel, ids: string[], kind: 'flops' | 'params'): GroupScores {
-  const resolved = resolveModel(model);
-  return kind === 'params' ? channelParamsShare(model, resolved, ids) : channelFlopsShare(model, resolved, ids);
 }
 
 /** Number of channels in a plan. */

@@ -145,7 +145,7 @@ for (const entry of ENTRIES) entry.names = declaredExports(entry.source);
 /** What a few exports must be, beyond being exported (checked in both module systems). */
 const KINDS = {
   'tfjs-prune': {
-    function: ['pruneIteratively', 'createPruner', 'prune', 'analyze', 'countFlops', 'countParams', 'measureLatency', 'scoreGroups', 'evaluateCriteria', 'learnToPrune', 'targetFlops', 'maxMetricDrop', 'anyOf', 'allOf', 'memoryCheckpointStore', 'createReport', 'reportFromJSON'],
+    function: ['pruneIteratively', 'createPruner', 'prune', 'analyze', 'countFlops', 'countParams', 'measureLatency', 'measureLayerLatency', 'scoreGroups', 'evaluateCriteria', 'learnToPrune', 'targetFlops', 'maxMetricDrop', 'anyOf', 'allOf', 'memoryCheckpointStore', 'createReport', 'reportFromJSON'],
     class: ['PruneError'],
     criteria: ['taylor', 'taylorWeight', 'l1Norm', 'l2Norm', 'minWeight', 'bnScale', 'fpgm', 'meanActivation', 'activationStd', 'apoz', 'random', 'oracle'],
   },

@@ -19,7 +19,8 @@ export interface ScheduleOptions {
   /**
    * `'cost'`: one ranking of all channels of all groups by score (normalised per group, as the
    * criterion says) per unit of cost saved: the exact share of the objective's cost (FLOPs; params
-   * for `'params'` and `'size'`; FLOPs, its proxy, for `'latency'`) that removing the channel saves
+   * for `'params'` and `'size'`; for `'latency'`, each layer's time measured on the backend at
+   * batch 1, shared out by the work each channel takes in it) that removing the channel saves
    * in the current model, recomputed every step as groups shrink. Cheap channels must score that
    * much lower to go. `'global'`: the same single ranking by score alone, whatever a channel
    * costs; `'perLayer'`: every group loses the same fraction (its own lowest-scoring channels).

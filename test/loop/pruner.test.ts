@@ -258,6 +258,45 @@ describe("createPruner objective: the penalty charges FLOPs shares or params sha
     four.model!.dispose();
   });
 
+  test("a model whose input size is not fixed is ranked by cost at inputShape; without one, by score alone, with a warning", async () => {
+    const plain: Criterion = { ...fixedScores, flopsPenalty: 0 };
+    const tensors = tf.memory().numTensors;
+    const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
+    const dynamic = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [null, null, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c', kernelInitializer: init(1) }),
+        tf.layers.globalAveragePooling2d({ name: 'gap' }),
+        tf.layers.dense({ units: 4, activation: 'relu', name: 'd', kernelInitializer: init(2) }),
+        tf.layers.dense({ units: 20, activation: 'softmax', name: 'out', kernelInitializer: init(3) }),
+      ],
+    });
+    // At 8x8 the costs are those of the fixed model above: c0, c1, c2.
+    const at = await createPruner(dynamic, { criterion: plain, inputShape: [8, 8, 1], schedule: { channelsPerStep: 3 } }).step();
+    expect(at.removals).toEqual({ c: [0, 1, 2] });
+    expect(at.warning).toBeUndefined();
+    // Without it c's MACs are unknown: equal scores, so group order breaks the ties: c0, d0, c1.
+    const blind = await createPruner(dynamic, { criterion: plain, schedule: { channelsPerStep: 3 } }).step();
+    expect(blind.removals).toEqual({ c: [0, 1], d: [0] });
+    expect(blind.warning).toContain('ranked by score alone: the FLOPs of c are unknown');
+    expect(blind.warning).toContain('pass inputShape');
+    at.model!.dispose();
+    blind.model!.dispose();
+    dynamic.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  test("objective 'latency' ranks by each channel's share of the time measured on the backend", async () => {
+    const plain: Criterion = { ...fixedScores, flopsPenalty: 0 };
+    const tensors = tf.memory().numTensors;
+    const step = await createPruner(net, { criterion: plain, objective: 'latency', schedule: { channelsPerStep: 3 } }).step();
+    // Which group is dearer depends on this machine's timings; exactly 3 channels go and the model shrinks.
+    expect(Object.values(step.removedPerGroup).reduce((a, b) => a + b, 0)).toBe(3);
+    expect(step.flops).toBeLessThan(2400);
+    expect(step.warning).toBeUndefined();
+    step.model!.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
   test("a flopsPenalty makes the default ranking 'global'; ranking: 'cost' given explicitly divides the penalised score by the share", async () => {
     // params, penalty 1, keys (RAW - share) / share: c = [4.71, 5.86, 7.0, 8.14], d = [2.2, 2.84, 3.48, 4.12]
     // -> d0, d1, d2 (the default instead gives c0, d0, d1: the test above).
