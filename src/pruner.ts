@@ -246,7 +246,8 @@ export async function pruneStep(
   const warning: { warning?: string } = ranked.warning === undefined ? {} : { warning: ranked.warning };
   const costKind = scoring.objective === 'params' || scoring.objective === 'size' ? 'params' : scoring.objective === 'latency' ? 'latency' : 'flops';
   const effective: ResolvedSchedule = schedule.ranking === 'cost' && !schedule.rankingGiven && (criterion.flopsPenalty ?? 0) > 0 ? { ...schedule, ranking: 'global' } : schedule;
-  const priced = effective.ranking === 'cost' && Object.keys(scores).length > 0 ? await channelCosts(model, Object.keys(scores), costKind, scoring.inputShape) : undefined;
+  const budgeted = 'cost' in schedule.channelsPerStep;
+  const priced = (effective.ranking === 'cost' || budgeted) && Object.keys(scores).length > 0 ? await channelCosts(model, Object.keys(scores), costKind, scoring.inputShape) : undefined;
   const scoringSeconds = (performance.now() - t0) / 1000;
   let costs: GroupScores | undefined;
   if (priced !== undefined && 'costs' in priced) costs = priced.costs;
@@ -254,6 +255,9 @@ export async function pruneStep(
     // Costs that are not known for every layer (a model whose input size is not fixed, counted
     // without an inputShape) would make channels look free: rank by score alone and say so.
     const shown = priced.unknown.slice(0, 3).join(', ') + (priced.unknown.length > 3 ? ', ...' : '');
+    if (budgeted) {
+      throw new PruneError('INVALID_OPTION', `${scoring.where ?? 'createPruner'}: schedule.channelsPerStep { cost } needs every channel's cost, but the FLOPs of ${shown} are unknown. For a model whose input size is not fixed, pass inputShape (e.g. inputShape: [128, 128, 3]); or give channelsPerStep as { fraction }.`);
+    }
     const note = `ranked by score alone: the FLOPs of ${shown} are unknown, so channels cannot be ranked by cost (for a model whose input size is not fixed, pass inputShape, e.g. inputShape: [128, 128, 3])`;
     warning.warning = warning.warning === undefined ? note : `${warning.warning}; ${note}`;
   }

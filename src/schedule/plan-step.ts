@@ -47,7 +47,10 @@ export function planStep(
   options: {
     /** Remove exactly this many channels (at most what the floors allow) instead of the schedule's count. */
     count?: number;
-    /** Per-channel cost shares, per group id: with `ranking: 'cost'`, channels are ranked by score / cost. */
+    /**
+     * Per-channel cost shares, per group id: with `ranking: 'cost'`, channels are ranked by
+     * score / cost; with `channelsPerStep: { cost }`, they are what the budget is spent on.
+     */
     costs?: GroupScores;
   } = {},
 ): Removals {
@@ -55,7 +58,11 @@ export function planStep(
     .filter((g) => g.prunable && scores[g.id] !== undefined && !schedule.exclude(g))
     .map((g) => ({ group: g, scores: scores[g.id], floor: groupFloor(originalSizes[g.id] ?? g.size, g.size, schedule) }));
   const remaining = candidates.reduce((n, c) => n + c.group.size, 0);
-  const target = options.count ?? ('count' in schedule.channelsPerStep ? schedule.channelsPerStep.count : Math.max(1, Math.round(schedule.channelsPerStep.fraction * remaining)));
+  const per = schedule.channelsPerStep;
+  // A cost budget (without an explicit count) is spent below; the channel count is then unbounded.
+  const budget = options.count === undefined && 'cost' in per ? per.cost : null;
+  if (budget !== null && options.costs === undefined) throw new Error('planStep: channelsPerStep { cost } needs the channel costs');
+  const target = options.count ?? ('count' in per ? per.count : 'fraction' in per ? Math.max(1, Math.round(per.fraction * remaining)) : remaining);
 
   const chosen = new Map<string, number[]>();
   if (schedule.ranking === 'global' || schedule.ranking === 'cost') {
@@ -64,13 +71,15 @@ export function planStep(
     candidates.forEach((c, order) => c.scores.forEach((score, channel) => all.push({ c, channel, order, key: byCost ? perCost(score, options.costs![c.group.id]?.[channel]) : score })));
     all.sort((a, b) => a.key - b.key || a.order - b.order || a.channel - b.channel);
     let taken = 0;
+    let saved = 0;
     for (const { c, channel } of all) {
-      if (taken >= target) break;
+      if (taken >= target || (budget !== null && saved >= budget)) break;
       const list = chosen.get(c.group.id) ?? [];
       if (c.group.size - list.length <= c.floor) continue;
       list.push(channel);
       chosen.set(c.group.id, list);
       taken++;
+      if (budget !== null) saved += options.costs![c.group.id]?.[channel] ?? 0;
     }
   } else {
     // Every group loses its share of the step (proportional to its size): exactly `target`

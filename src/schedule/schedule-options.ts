@@ -12,10 +12,13 @@ import { PruneError } from '../errors';
 export interface ScheduleOptions {
   /**
    * Channels removed per step: `{ fraction }` of the channels that remain in the prunable (not
-   * excluded) groups, rounded, at least 1; or a fixed count (a positive integer). Default:
-   * `{ fraction: 0.05 }`.
+   * excluded) groups, rounded, at least 1; a fixed count (a positive integer); or `{ cost }`, a
+   * budget in the objective's cost: channels are taken in ranking order until together they save
+   * that share of the current model's cost (FLOPs, params or measured latency; at least one
+   * channel), a greedy knapsack (HALP, Shen et al. 2022) with the `'cost'` ranking. `{ cost }`
+   * needs a single ranking (`'cost'` or `'global'`). Default: `{ fraction: 0.05 }`.
    */
-  channelsPerStep?: number | { fraction: number };
+  channelsPerStep?: number | { fraction: number } | { cost: number };
   /**
    * `'cost'`: one ranking of all channels of all groups by score (normalised per group, as the
    * criterion says) per unit of cost saved: the exact share of the objective's cost (FLOPs; params
@@ -50,7 +53,7 @@ export interface ScheduleOptions {
 
 /** Schedule options with defaults filled in and checked. */
 export interface ResolvedSchedule {
-  channelsPerStep: { fraction: number } | { count: number };
+  channelsPerStep: { fraction: number } | { count: number } | { cost: number };
   ranking: 'cost' | 'global' | 'perLayer';
   /** Whether `ranking` was given (else `'cost'` is the default, which yields to a criterion's `flopsPenalty`). */
   rankingGiven: boolean;
@@ -77,13 +80,18 @@ export function resolveSchedule(options: ScheduleOptions | undefined): ResolvedS
   if (typeof per === 'number') {
     if (!Number.isInteger(per) || per < 1) fail(`channelsPerStep: a count must be a positive integer (use { fraction: ${per} } for a fraction); got ${per}.`);
     channelsPerStep = { count: per };
+  } else if (per !== null && typeof per === 'object' && 'cost' in per) {
+    const c = (per as { cost?: unknown }).cost;
+    if (typeof c !== 'number' || !(c > 0 && c < 1) || Object.keys(per).length !== 1) fail(`channelsPerStep.cost must be a number in (0, 1) alone, e.g. { cost: 0.1 } (a tenth of the current cost per step); got ${JSON.stringify(per)}.`);
+    channelsPerStep = { cost: c as number };
   } else if (per !== undefined) {
-    const f = (per as { fraction?: unknown }).fraction;
-    if (typeof f !== 'number' || !(f > 0 && f < 1)) fail(`channelsPerStep.fraction must be a number in (0, 1), e.g. { fraction: 0.05 }; got ${JSON.stringify(per)}.`);
+    const f = (per as { fraction?: unknown } | null)?.fraction;
+    if (typeof f !== 'number' || !(f > 0 && f < 1)) fail(`channelsPerStep must be a count, { fraction } in (0, 1) or { cost } in (0, 1), e.g. { fraction: 0.05 }; got ${JSON.stringify(per)}.`);
     channelsPerStep = { fraction: f as number };
   }
   const ranking = o.ranking ?? 'cost';
   if (ranking !== 'cost' && ranking !== 'global' && ranking !== 'perLayer') fail(`ranking must be 'cost', 'global' or 'perLayer'; got ${JSON.stringify(ranking)}.`);
+  if (ranking === 'perLayer' && 'cost' in channelsPerStep) fail("channelsPerStep: { cost } takes channels from one ranking of all groups; it does not combine with ranking: 'perLayer' (use { fraction } there, or ranking: 'cost').");
   const minChannels = o.minChannels ?? 1;
   if (!Number.isInteger(minChannels) || minChannels < 1) fail(`minChannels must be an integer >= 1; got ${String(minChannels)}.`);
   const maxRatio = o.maxRatio ?? 1;

@@ -285,6 +285,23 @@ describe("createPruner objective: the penalty charges FLOPs shares or params sha
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
+  test('channelsPerStep: { cost } removes channels in ranking order until they save that share of the cost', async () => {
+    const plain: Criterion = { ...fixedScores, flopsPenalty: 0 };
+    // FLOPs keys: c = RAW / (580/2400) = [2.07, 2.48, 2.90, 3.31] first. Budget 0.3: c0 saves 0.242, c1 0.483 >= 0.3.
+    const step = await createPruner(net, { criterion: plain, schedule: { channelsPerStep: { cost: 0.3 } } }).step();
+    expect(step.removals).toEqual({ c: [0, 1] });
+    expect(step.flops).toBe(2400 - 2 * 580);
+    step.model!.dispose();
+    // Params: keys d = RAW / 0.15625 = [3.2, 3.84, ...] first; budget 0.2: d0 0.156, d1 0.3125 >= 0.2.
+    const params = await createPruner(net, { criterion: plain, objective: 'params', schedule: { channelsPerStep: { cost: 0.2 } } }).step();
+    expect(params.removals).toEqual({ d: [0, 1] });
+    params.model!.dispose();
+    // Without every channel's cost, a budget cannot be spent: refused, saying what to pass.
+    const dynamic = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [null, null, 1], filters: 4, kernelSize: 3, name: 'k' }), tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 2 })] });
+    await expectPruneErrorAsync(() => createPruner(dynamic, { criterion: plain, schedule: { channelsPerStep: { cost: 0.2 } } }).step(), 'INVALID_OPTION', 'the FLOPs of k are unknown', 'pass inputShape');
+    dynamic.dispose();
+  });
+
   test("objective 'latency' ranks by each channel's share of the time measured on the backend", async () => {
     const plain: Criterion = { ...fixedScores, flopsPenalty: 0 };
     const tensors = tf.memory().numTensors;

@@ -57,7 +57,10 @@ describe('planStep', () => {
   test('bad schedule options are refused with a PruneError naming the field', () => {
     const bad: Array<[ScheduleOptions, string]> = [
       [{ channelsPerStep: 0.05 }, 'a count must be a positive integer (use { fraction: 0.05 }'],
-      [{ channelsPerStep: { fraction: 1.5 } }, 'channelsPerStep.fraction must be a number in (0, 1)'],
+      [{ channelsPerStep: { fraction: 1.5 } }, 'channelsPerStep must be a count, { fraction } in (0, 1) or { cost } in (0, 1)'],
+      [{ channelsPerStep: { cost: 0 } }, 'channelsPerStep.cost must be a number in (0, 1) alone'],
+      [{ channelsPerStep: { cost: 0.1, fraction: 0.1 } as never }, 'channelsPerStep.cost must be a number in (0, 1) alone'],
+      [{ channelsPerStep: { cost: 0.1 }, ranking: 'perLayer' }, "does not combine with ranking: 'perLayer'"],
       [{ ranking: 'local' as never }, "ranking must be 'cost', 'global' or 'perLayer'"],
       [{ minChannels: 0 }, 'minChannels must be an integer >= 1'],
       [{ maxRatio: 2 }, 'maxRatio must be a number in [0, 1]'],
@@ -69,6 +72,26 @@ describe('planStep', () => {
       expect(() => resolveSchedule(options)).toThrow(PruneError);
       expect(() => resolveSchedule(options)).toThrow(message);
     }
+  });
+});
+
+describe('planStep: a cost budget per step (channelsPerStep: { cost })', () => {
+  // a costs 0.1 per channel, b 0.02: cost keys a = [9, 1, 5, 3], b = [10, 40, 2.5, 30, 35, 20].
+  const costs = { a: f32([0.1, 0.1, 0.1, 0.1]), b: f32([0.02, 0.02, 0.02, 0.02, 0.02, 0.02]) };
+
+  test('channels go in ranking order until their costs reach the budget (at least one)', () => {
+    // 'cost' order: a1 (1), b2 (2.5), a3 (3), a2 (5), ... Budget 0.2: a1 0.1, b2 0.12, a3 0.22 >= 0.2: stop.
+    expect(planStep(groups, scores, sizes, resolveSchedule({ channelsPerStep: { cost: 0.2 } }), { costs })).toEqual({ a: [1, 3], b: [2] });
+    // Budget 0.05: a1 alone already saves 0.1.
+    expect(planStep(groups, scores, sizes, resolveSchedule({ channelsPerStep: { cost: 0.05 } }), { costs })).toEqual({ a: [1] });
+    // 'global' order b2 (0.05), a1 (0.1), b0 (0.2), a3 (0.3): 0.02, 0.12, 0.14, 0.24 >= 0.15 -> four channels.
+    expect(planStep(groups, scores, sizes, resolveSchedule({ channelsPerStep: { cost: 0.15 }, ranking: 'global' }), { costs })).toEqual({ a: [1, 3], b: [0, 2] });
+    // An explicit count (landing) overrides the budget.
+    expect(planStep(groups, scores, sizes, resolveSchedule({ channelsPerStep: { cost: 0.2 } }), { costs, count: 1 })).toEqual({ a: [1] });
+  });
+
+  test('floors hold and a budget larger than what may go takes what may go', () => {
+    expect(planStep(groups, scores, sizes, resolveSchedule({ channelsPerStep: { cost: 0.9 }, minChannels: 3 }), { costs })).toEqual({ a: [1], b: [0, 2, 5] });
   });
 });
 
