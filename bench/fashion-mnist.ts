@@ -37,7 +37,8 @@
  * Extra (non-standard) variants, reported separately: `taylor-flops` (Taylor with flopsPenalty 1),
  * `taylor-floor` (Taylor with minChannels 8 per group), `taylor-global` (ranking by score alone,
  * the former default), `taylor-comp` and `obs-comp` (Taylor / structured OBS with `compensate: true`:
- * every step refit on 1,024 unlabeled training images).
+ * every step refit on 1,024 unlabeled training images), `taylor-comp-budget` (taylor-comp with
+ * `channelsPerStep: { cost: 0.1 }`: every step saves 10% of the current MACs).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -83,6 +84,9 @@ const VARIANTS: Record<string, { criterion: (seed: number) => Criterion; schedul
   // Compensation on (refit + BN statistics after every step, on 1,024 unlabeled training images).
   'taylor-comp': { criterion: () => criteria.taylor(), compensate: true, standard: false },
   'obs-comp': { criterion: () => criteria.obs(), compensate: true, standard: false },
+  // Compensation on and a cost budget per step instead of 5% of the channels: every step removes
+  // channels until they save 10% of the current MACs (about as many steps to each target).
+  'taylor-comp-budget': { criterion: () => criteria.taylor(), schedule: { channelsPerStep: { cost: 0.1 } }, compensate: true, standard: false },
 };
 
 /** What one run saves. */
