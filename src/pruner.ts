@@ -2,8 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { PruneError } from './errors';
 import { criteria } from './criteria/criteria';
 import type { Criterion, GroupScores } from './criteria/criterion';
-import { assertCriterion, checkScores, finishScores, prepareRun, type ScoreGroupsOptions } from './criteria/score-groups';
-import { degenerateScores, labelsAreOwnOutputs } from './criteria/degenerate-scores';
+import { assertCriterion } from './criteria/score-groups';
+import { rankingScores } from './criteria/ranking-scores';
 import { checkDataSource } from './data/data-source';
 import { channelIndex } from './criteria/channel-index';
 import type { DataSource } from './data/data-source';
@@ -18,7 +18,8 @@ import { countParams } from './metrics/count-params';
 import { planStep } from './schedule/plan-step';
 import { channelCosts } from './schedule/channel-costs';
 import { resolveSchedule, type ResolvedSchedule, type ScheduleOptions } from './schedule/schedule-options';
-import { cutModel, prune } from './surgery/prune';
+import { cutModel } from './surgery/prune';
+import { landOnTarget } from './schedule/land-on-target';
 import { validateRemovals, type Removals } from './surgery/validate-removals';
 import { compensateModel } from './compensation/compensate-model';
 import type { CompensateOptions, ResolvedCompensation } from './compensation/compensate-options';
@@ -164,48 +165,6 @@ function removedPerLayer(model: tf.LayersModel, removals: Removals): Record<stri
   return out;
 }
 
-/** Raw (checked) and finished scores of one criterion, as `scoreGroups` computes them. */
-async function scoresOf(model: tf.LayersModel, criterion: Criterion, options: ScoreGroupsOptions): Promise<{ raw: GroupScores; scores: GroupScores }> {
-  const { resolved, groups, run } = await prepareRun(model, [criterion], options, 'scoreGroups');
-  try {
-    const raw = checkScores(criterion, groups, await criterion.score(run.input));
-    return { raw, scores: finishScores(model, resolved, criterion, raw, options.penaltyCost ?? 'flops') };
-  } finally {
-    run.dispose();
-  }
-}
-
-/**
- * Scores with `criterion`, refusing scores that cannot rank (`DEGENERATE_SCORES`: all equal within
- * every group, or a gradient criterion on labels the model already reproduces), or, with a
- * `fallback`, ranking by it instead and saying so in `warning`.
- */
-async function rankingScores(
-  model: tf.LayersModel,
-  criterion: Criterion,
-  options: ScoreGroupsOptions,
-  fallback: { criterion: Criterion; data: () => DataSource } | undefined,
-): Promise<{ scores: GroupScores; warning?: string }> {
-  const gradients = criterion.needs.some((n) => n === 'gradients' || n === 'weightGradients');
-  let reason: string | null = null;
-  if (gradients && options.data !== undefined && (await labelsAreOwnOutputs(model, options.data, 4, 'createPruner: data'))) {
-    reason = "the scoring labels are the model's own outputs (as when they are taken from the original model), so the loss gradient is zero";
-  }
-  const first = reason === null ? await scoresOf(model, criterion, options) : null;
-  if (first !== null) reason = degenerateScores(first.raw);
-  if (first !== null && reason === null) return { scores: first.scores };
-  const fix = "Rank by a criterion that needs no labels (criteria.obs() or criteria.activationStd(), or a weight criterion such as criteria.l1Norm()), or score against real labels.";
-  if (fallback === undefined || fallback.criterion.name === criterion.name) {
-    throw new PruneError('DEGENERATE_SCORES', `Criterion '${criterion.name}' cannot rank the channels: ${reason}; the ranking would follow group order instead of importance. ${fix}`);
-  }
-  const second = await scoresOf(model, fallback.criterion, { ...options, data: fallback.data() });
-  const again = degenerateScores(second.raw);
-  if (again !== null) {
-    throw new PruneError('DEGENERATE_SCORES', `Criterion '${criterion.name}' cannot rank the channels (${reason}), and neither can '${fallback.criterion.name}' (${again}). ${fix}`);
-  }
-  return { scores: second.scores, warning: `criterion '${criterion.name}' could not rank the channels (${reason}); ranked by '${fallback.criterion.name}' instead` };
-}
-
 /** The plan's step, on a model whose group sizes are known. Internal: also used by the loop. */
 export async function pruneStep(
   model: tf.LayersModel,
@@ -305,46 +264,6 @@ export async function pruneStep(
     ...(compensation ? { compensation } : {}),
     seconds: { scoring: scoringSeconds, surgery: surgerySeconds, ...(compensation ? { compensation: compensation.seconds } : {}) },
   };
-}
-
-/** Number of channels in a plan. */
-const planSize = (removals: Removals): number => Object.values(removals).reduce((n, r) => n + (r as ArrayLike<number>).length, 0);
-
-/**
- * The step that would cross the target, shrunk to what reaching it needs: when the full plan's
- * model meets the target, the smallest channel count whose plan (same ranking) meets it too, found
- * by bisection over trial surgeries (plans of growing counts are nested under a global ranking).
- * Returns the plan and its model (the full plan's when even it misses the target); trial models
- * not chosen are disposed.
- */
-function landOnTarget(
-  model: tf.LayersModel,
-  full: Removals,
-  plan: (count: number) => Removals,
-  meets: (cost: { flops: number; params: number }) => boolean,
-  at: { inputShape?: number[][] },
-): { removals: Removals; model: tf.LayersModel } {
-  const costOf = (m: tf.LayersModel) => ({ flops: countFlops(m, at).total, params: countParams(m).total });
-  const fullModel = prune(model, full);
-  if (!meets(costOf(fullModel))) return { removals: full, model: fullModel };
-  let best = { removals: full, model: fullModel, n: planSize(full) };
-  let lo = 1;
-  let hi = best.n - 1;
-  while (lo <= hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const removals = plan(mid);
-    const n = planSize(removals);
-    const trial = n === 0 ? null : prune(model, removals);
-    if (trial !== null && n < best.n && meets(costOf(trial))) {
-      best.model.dispose();
-      best = { removals, model: trial, n };
-      hi = mid - 1;
-    } else {
-      trial?.dispose();
-      lo = mid + 1;
-    }
-  }
-  return { removals: best.removals, model: best.model };
 }
 
 /** Checks the options shared by the stepper and the loop. */
