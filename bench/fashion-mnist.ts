@@ -183,7 +183,7 @@ interface ControlResult {
  * with the library's fine-tuner (`runFineTune`, batch 128, seeded order) for `batches` minibatches,
  * no pruning. Test accuracy is read at every multiple of `every` batches and at each of `marks`.
  */
-async function runControl(seed: number, batches: number, marks: number[], variant: string): Promise<ControlResult> {
+async function runControl(seed: number, batches: number, marks: number[], variant: string, save: (partial: ControlResult) => void): Promise<ControlResult> {
   const { backend } = await selectBackend();
   const data = loadFashionMnist(QUICK ? { trainSize: 2000, validationSize: 500, testSize: 1000 } : {});
   const trained = await baseline(data);
@@ -204,6 +204,8 @@ async function runControl(seed: number, batches: number, marks: number[], varian
       done = mark;
       const test = accuracyOf(model, data.test);
       curve.push({ batches: mark, test, seconds: (performance.now() - started) / 1000 });
+      // Saved at every mark, so a long control stopped early keeps what it measured.
+      save({ name: `control${variant ? `-${variant}` : ''}-s${seed}`, seed, quick: QUICK, backend, variant, testBefore: trained.testAccuracy, curve: [...curve] });
       console.log(`control seed ${seed}${variant ? ` (${variant})` : ''}: ${mark} batches, test accuracy ${(100 * test).toFixed(2)}%`);
     }
     return { name: `control${variant ? `-${variant}` : ''}-s${seed}`, seed, quick: QUICK, backend, variant, testBefore: trained.testAccuracy, curve };
@@ -292,12 +294,14 @@ async function main(): Promise<void> {
         ? readRuns<RunResult>(dir, (f) => !f.startsWith('control')).filter((r) => r.seed === seed).map((r) => r.batches)
         : given.split(',').map(Number);
       if (marks.length === 0) throw new Error(`--control: no saved run of seed ${seed} to match; give --marks 430,1330,...`);
-      const r = await runControl(seed, Math.max(...marks), marks, arg('--variant') ?? '');
       // Keep the marks of an earlier control of this seed that this one did not measure.
-      const file = path.join(dir, `${r.name}.json`);
+      const file = path.join(dir, `control${arg('--variant') ? `-${arg('--variant')}` : ''}-s${seed}.json`);
       const old = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as ControlResult).curve : [];
-      r.curve = [...old.filter((p) => !r.curve.some((q) => q.batches === p.batches)), ...r.curve].sort((a, b) => a.batches - b.batches);
-      fs.writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+      const save = (r: ControlResult): void => {
+        r.curve = [...old.filter((p) => !r.curve.some((q) => q.batches === p.batches)), ...r.curve].sort((a, b) => a.batches - b.batches);
+        fs.writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+      };
+      await runControl(seed, Math.max(...marks), marks, arg('--variant') ?? '', save);
     }
     return;
   }
